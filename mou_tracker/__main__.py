@@ -1,0 +1,3 @@
+from mou_tracker.cli import main
+
+main()

@@ -1,0 +1,295 @@
+"""The command line (SPEC section 2): the stable surface scripts and tests rely on.
+
+Exit codes: 0 success; 1 bad data or a refused action (one line per problem on stderr, no traceback);
+2 usage error. A bare ``mou-tracker`` opens the terminal UI.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mou_tracker import __version__
+from mou_tracker.config import resolve_db_url, resolve_user
+from mou_tracker.errors import MouError
+from mou_tracker.paths import data_dir
+
+log = logging.getLogger("mou_tracker")
+
+
+# Shared state and helpers -------------------------------------------------------------------------------------
+@dataclass
+class AppContext:
+    db_option: str | None
+    user_option: str | None
+    partnership: str | None
+
+    @property
+    def db_url(self) -> str:
+        return resolve_db_url(self.db_option)
+
+    @property
+    def user(self) -> str:
+        return resolve_user(self.user_option)
+
+    def open(self, *, create: bool = False) -> Any:
+        """Open the database, upgrading it to the current schema (every app start does)."""
+        from mou_tracker.db.engine import Database, sqlite_path
+        from mou_tracker.db.migrate import check_database, upgrade_to_head
+
+        url = self.db_url
+        path = sqlite_path(url)
+        if create and path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(url)
+        check_database(db, must_exist=not create)
+        upgrade_to_head(db)
+        return db
+
+    def services(self, db: Any, *, read_only: bool = False) -> Any:
+        from mou_tracker.services import Services
+
+        return Services(db, self.user, partnership=self.partnership, read_only=read_only)
+
+
+def _log_path() -> Path:
+    return data_dir() / "mou-tracker.log"
+
+
+class AppGroup(click.Group):
+    """Turns every user-facing error into one line per problem and exit 1; never shows a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MouError as exc:
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was changed by the interrupted step", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # a bug: keep the traceback in the log, show the user one line
+            where = _write_crash_log()
+            click.echo(f"error: unexpected problem ({type(exc).__name__}: {exc}); details in {where}", err=True)
+            ctx.exit(1)
+
+
+def _write_crash_log() -> str:
+    text = traceback.format_exc()
+    try:
+        path = _log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()} mou-tracker {__version__}\n{text}\n")
+        return str(path)
+    except OSError:
+        return "(the log could not be written)"
+
+
+class PeriodType(click.ParamType):
+    name = "YYYY-Qn"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from mou_tracker.domain.periods import PeriodError, Quarter
+
+        try:
+            return Quarter.parse(value)
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, date):
+            return value
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"'{value}' is not a date; write it as YYYY-MM-DD", param, ctx)
+
+
+PERIOD = PeriodType()
+DATE = DateType()
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; silent when stderr is not a terminal (scripts, CI, pipes)."""
+    if not sys.stderr.isatty():
+        yield lambda n=1: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from rich.console import Console
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def default_period(as_of: date | None) -> Any:
+    from mou_tracker.domain.periods import Quarter
+
+    return Quarter.latest_ended(as_of or datetime.now(UTC).date())
+
+
+# Commands -----------------------------------------------------------------------------------------------------
+@click.group(cls=AppGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_option", metavar="URL", help="Database URL (default: $MOU_TRACKER_DB, else a SQLite "
+              "file in the user data folder).")
+@click.option("--user", "user_option", metavar="NAME", help="Who is acting (default: $MOU_TRACKER_USER, else the "
+              "OS login). Every change is attributed to it.")
+@click.option("--partnership", metavar="CODE", help="Which partnership, when the database holds several.")
+@click.version_option(__version__, "--version", prog_name="mou-tracker")
+@click.pass_context
+def cli(ctx: click.Context, db_option: str | None, user_option: str | None, partnership: str | None) -> None:
+    """Monitor an MoU partnership programme and track its grant.
+
+    Without a command, opens the terminal UI.
+    """
+    ctx.obj = AppContext(db_option, user_option, partnership)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+@cli.command()
+@click.option("--read-only", is_flag=True, help="Offer no edit action; the service layer refuses writes too.")
+@click.option("--as-of", type=DATE, help="Show the state at the end of this day (UTC), rebuilt from the audit trail.")
+@click.pass_obj
+def tui(app: AppContext, read_only: bool, as_of: date | None) -> None:
+    """Open the terminal UI."""
+    db = app.open()
+    try:
+        from mou_tracker.tui.app import run_app
+    except ImportError:
+        run_app = None
+    if run_app is None:  # pragma: no cover - until the terminal UI lands
+        click.echo(progress_table(app, db, default_period(as_of), as_of))
+        return
+    run_app(db, app.user, partnership=app.partnership, read_only=read_only, as_of=as_of)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also fill the database with a realistic, deterministic demo programme.")
+@click.pass_obj
+def init(app: AppContext, demo: bool) -> None:
+    """Create or upgrade the database and seed the standard results framework."""
+    db = app.open(create=True)
+    services = app.services(db)
+    if not demo:
+        services.seed_standard()
+    else:
+        from mou_tracker.services.demo import DEMO_STEPS, load_demo
+
+        with progress_bar("Generating the demo programme", DEMO_STEPS) as advance:
+            summary = load_demo(services, progress=advance)
+        click.echo(f"Demo programme loaded: {summary}")
+    from mou_tracker.db.engine import sqlite_path
+
+    where = sqlite_path(app.db_url) or db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"Database ready at {where}")
+
+
+def compute_progress(app: AppContext, db: Any, period: Any, as_of: date | None) -> Any:
+    from mou_tracker.services.history import state_as_of
+    from mou_tracker.services.indicators import IndicatorEngine
+
+    services = app.services(db, read_only=True)
+    pid = services.partnership_id
+    if as_of is None:
+        with db.reading() as session:
+            return IndicatorEngine(session, pid).progress(period)
+    with state_as_of(db, as_of) as session:
+        return IndicatorEngine(session, pid).progress(period, as_of)
+
+
+def _fmt(value: Any, decimals: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{decimals}f}"
+
+
+def progress_table(app: AppContext, db: Any, period: Any, as_of: date | None) -> str:
+    progress = compute_progress(app, db, period, as_of)
+    head = f"Progress for {progress.period}" + (f" as of {as_of.isoformat()}" if as_of else "")
+    cols = ("Code", "Indicator", "Target", "Actual", "%", "Status", "Cum. target", "Cum. actual", "Cum. status",
+            "Life target")
+    rows = []
+    for f in progress.indicators:
+        d = f.decimals if f.kind == "sum" or f.rule == "manual" else 1
+        rows.append((f.code, f.name[:44], _fmt(f.period_target, d), _fmt(f.period_actual, d),
+                     _fmt(f.period_pct, 1), f.status.replace("_", " "), _fmt(f.cumulative_target, d),
+                     _fmt(f.cumulative_actual, d), f.cumulative_status.replace("_", " "), _fmt(f.life_target, d)))
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    right = {2, 3, 4, 6, 7, 9}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [head, line(cols), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(s.rstrip() for s in out)
+
+
+@cli.command()
+@click.option("--period", type=PERIOD, help="A calendar quarter, e.g. 2025-Q3 (default: the latest ended quarter).")
+@click.option("--as-of", type=DATE, help="The state at the end of this day (UTC), rebuilt from the audit trail.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def progress(app: AppContext, period: Any, as_of: date | None, fmt: str) -> None:
+    """Show every indicator's progress against its targets for a quarter."""
+    db = app.open()
+    period = period or default_period(as_of)
+    if fmt == "json":
+        click.echo(json.dumps(compute_progress(app, db, period, as_of).as_json(), ensure_ascii=False))
+    else:
+        click.echo(progress_table(app, db, period, as_of))
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance: upgrade the schema, back up."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(app: AppContext) -> None:
+    """Upgrade the database schema to this version (every app start does this too)."""
+    from mou_tracker.db.migrate import current_revision, head_revision
+
+    database = app.open()
+    click.echo(f"Database schema at {current_revision(database)} (head {head_revision()})")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def db_backup(app: AppContext, file: Path) -> None:
+    """Write a consistent copy of the database to FILE, even while the app is running."""
+    from mou_tracker.db.backup import backup
+
+    database = app.open()
+    written = backup(database, file)
+    click.echo(f"Backup written to {written}")
+
+
+def main() -> None:
+    cli(prog_name="mou-tracker")

@@ -1,0 +1,91 @@
+"""Engines and sessions.
+
+SQLite: foreign keys on, WAL journal, a long busy timeout, and write transactions that begin IMMEDIATE so
+two writers queue instead of failing with "database is locked". PostgreSQL: a plain pooled engine; writers
+serialise audit appends with an advisory lock (see services.audit).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mou_tracker.errors import DatabaseProblem
+
+WRITE_OPTION = "mou_write"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_on_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError:
+        pass  # read-only media: keep the default journal
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    try:
+        u = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///path/to/file.db)") from exc
+    try:
+        engine = create_engine(u, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise DatabaseProblem(f"no driver for {u.drivername}: {exc}") from exc
+    if u.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+class Database:
+    """One database: a read engine and a write engine (same pool) and their session factories."""
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def read_session(self) -> Session:
+        return self._read()
+
+    def write_session(self) -> Session:
+        return self._write()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,375 @@
+"""Typed SQLAlchemy 2 models for everything the programme records.
+
+Every table is written only through ``mou_tracker.services``; each change there writes an ``AuditEvent``.
+Money and scores are exact decimals (see ``types.py``); dates are dates; time stamps are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mou_tracker.db.types import Money, Rate, ScaledDecimal, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        Decimal: Money(),
+        datetime: UTCDateTime(),
+        date: Date(),
+        str: String(200),
+    }
+
+
+class Partnership(Base):
+    __tablename__ = "partnership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str]
+    country: Mapped[str] = mapped_column(String(80))
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+
+    parties: Mapped[list[Party]] = relationship(back_populates="partnership", order_by="Party.code")
+
+
+class Party(Base):
+    """A signatory of the MoU, with the fiscal calendar its reports use."""
+
+    __tablename__ = "party"
+    __table_args__ = (UniqueConstraint("partnership_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str]
+    fiscal_start_month: Mapped[int] = mapped_column(Integer)
+    fiscal_label_style: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+
+    partnership: Mapped[Partnership] = relationship(back_populates="parties")
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str | None]
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("partnership_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str]
+    unit: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))
+    #: which computation rule feeds it (see services.indicators.RULES), or "manual"
+    rule: Mapped[str] = mapped_column(String(40))
+    decimals: Mapped[int] = mapped_column(Integer)
+    higher_is_better: Mapped[bool] = mapped_column(Boolean)
+    band_low: Mapped[Decimal] = mapped_column(ScaledDecimal(7, 2))
+    band_high: Mapped[Decimal] = mapped_column(ScaledDecimal(7, 2))
+    position: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[str | None] = mapped_column(Text)
+    data_source: Mapped[str | None] = mapped_column(Text)
+    how_computed: Mapped[str | None] = mapped_column(Text)
+    disaggregations: Mapped[str | None] = mapped_column(Text)
+
+
+class Target(Base):
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[Decimal] = mapped_column(ScaledDecimal(18, 2))
+
+
+class Result(Base):
+    """A manual outcome figure for one indicator and quarter (OC1, OC2 and user-defined ones)."""
+
+    __tablename__ = "result"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[Decimal] = mapped_column(ScaledDecimal(18, 2))
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class Narrative(Base):
+    __tablename__ = "narrative"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Training(Base):
+    __tablename__ = "training"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "code"),
+        Index("ix_training_partnership_end", "partnership_id", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    topic: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    county: Mapped[str] = mapped_column(String(40))
+    venue: Mapped[str | None]
+    delivery: Mapped[str | None] = mapped_column(String(20))
+    lead: Mapped[str | None] = mapped_column(String(20))
+    cost: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class Participant(Base):
+    """A person trained. ``key`` is the identity rule of SPEC section 3 (staff number, else name + agency)."""
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    key: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str]
+    sex: Mapped[str] = mapped_column(String(1))
+    agency: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str | None]
+    staff_number: Mapped[str | None] = mapped_column(String(60))
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("training_id", "participant_id"),
+        Index("ix_attendance_participant", "participant_id", "training_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("training.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    pre_score: Mapped[Decimal | None] = mapped_column(ScaledDecimal(5, 2))
+    post_score: Mapped[Decimal | None] = mapped_column(ScaledDecimal(5, 2))
+
+
+class Engagement(Base):
+    __tablename__ = "engagement"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "code"),
+        Index("ix_engagement_partnership_date", "partnership_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    date: Mapped[date]
+    type: Mapped[str] = mapped_column(String(40))
+    county: Mapped[str] = mapped_column(String(40))
+    case_ref: Mapped[str | None] = mapped_column(String(120))
+    case_key: Mapped[str | None] = mapped_column(String(120))
+    hours: Mapped[Decimal] = mapped_column(ScaledDecimal(10, 2))
+    hti_advisor: Mapped[str | None]
+    odpp_counterpart: Mapped[str | None]
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class Milestone(Base):
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("partnership_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    workstream: Mapped[str | None] = mapped_column(String(40))
+    owner: Mapped[str | None] = mapped_column(String(20))
+    #: the first due date ever recorded; indicator 3.2 measures timeliness against it
+    original_due_date: Mapped[date]
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20))
+    completed_on: Mapped[date | None]
+    evidence: Mapped[str | None] = mapped_column(Text)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Grant(Base):
+    __tablename__ = "grant_award"
+    __table_args__ = (UniqueConstraint("partnership_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    funder: Mapped[str]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal]
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+
+
+class BudgetLine(Base):
+    __tablename__ = "budget_line"
+    __table_args__ = (UniqueConstraint("grant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str]
+    category: Mapped[str | None] = mapped_column(String(60))
+    amount: Mapped[Decimal]
+
+
+class Disbursement(Base):
+    __tablename__ = "disbursement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    date: Mapped[date]
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal | None] = mapped_column(Rate())
+    amount_grant: Mapped[Decimal]
+    reference: Mapped[str | None] = mapped_column(String(120))
+
+
+class Expenditure(Base):
+    __tablename__ = "expenditure"
+    __table_args__ = (
+        UniqueConstraint("grant_id", "code"),
+        Index("ix_expenditure_grant_date", "grant_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    date: Mapped[date]
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal | None] = mapped_column(Rate())
+    #: amount x rate, rounded half-up to cents: the figure every total uses
+    amount_grant: Mapped[Decimal]
+    reference: Mapped[str | None] = mapped_column(String(120))
+    training_id: Mapped[int | None] = mapped_column(ForeignKey("training.id"))
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"))
+
+
+class PeriodSignoff(Base):
+    """One party's sign-off of a quarter's figures, tied to the audit-chain head at that moment."""
+
+    __tablename__ = "period_signoff"
+    __table_args__ = (UniqueConstraint("partnership_id", "period", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    party: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    signed_at: Mapped[datetime]
+    comment: Mapped[str | None] = mapped_column(Text)
+    chain_seq: Mapped[int] = mapped_column(Integer)
+    chain_head: Mapped[str] = mapped_column(String(64))
+    #: the figures signed, as canonical JSON, so later changes can be shown as restatements
+    figures: Mapped[str | None] = mapped_column(Text)
+
+
+class PeriodLock(Base):
+    __tablename__ = "period_lock"
+    __table_args__ = (UniqueConstraint("partnership_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    locked_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    figures: Mapped[str | None] = mapped_column(Text)
+
+
+class Restatement(Base):
+    __tablename__ = "restatement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"), index=True)
+    indicator_code: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(7))
+    reported_value: Mapped[str | None] = mapped_column(String(40))
+    restated_value: Mapped[str | None] = mapped_column(String(40))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    reason_category: Mapped[str | None] = mapped_column(String(60))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit trail (SPEC section 7)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_kind", "entity_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))
+    entity_kind: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    entity_ref: Mapped[str | None] = mapped_column(String(300))
+    partnership_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    changes: Mapped[str] = mapped_column(Text)
+    reason_category: Mapped[str | None] = mapped_column(String(60))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+#: entity kind (as written in audit events) -> model; the audit replay and the service layer share it
+ENTITY_MODELS: dict[str, type[Base]] = {
+    "partnership": Partnership,
+    "party": Party,
+    "user": User,
+    "indicator": Indicator,
+    "target": Target,
+    "result": Result,
+    "narrative": Narrative,
+    "training": Training,
+    "participant": Participant,
+    "attendance": Attendance,
+    "engagement": Engagement,
+    "milestone": Milestone,
+    "grant": Grant,
+    "budget_line": BudgetLine,
+    "disbursement": Disbursement,
+    "expenditure": Expenditure,
+    "period_signoff": PeriodSignoff,
+    "period_lock": PeriodLock,
+    "restatement": Restatement,
+}

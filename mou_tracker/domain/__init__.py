@@ -1,0 +1,4 @@
+"""Pure programme rules: periods, fiscal labels, status bands, money, identity, codes.
+
+Nothing here imports SQLAlchemy or Textual.
+"""

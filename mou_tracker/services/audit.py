@@ -1,0 +1,216 @@
+"""Writing the hash-chained audit trail (SPEC section 7).
+
+Each event's hash is SHA-256 over a canonical JSON serialisation of the event's fields and the previous
+event's hash. Appends are serialised: on SQLite the write transaction began IMMEDIATE (one writer at a
+time); on PostgreSQL a transaction-scoped advisory lock is taken before the head is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
+
+from mou_tracker.db.guards import GENESIS_HASH
+from mou_tracker.db.models import AuditEvent, Base
+from mou_tracker.db.types import ScaledDecimal
+from mou_tracker.domain.codes import REASON_CATEGORIES, canonical
+from mou_tracker.errors import Problem, ValidationError
+
+#: PostgreSQL advisory lock key that serialises audit appends (any constant shared by all writers)
+APPEND_LOCK_KEY = 0x4D4F5541  # "MOUA"
+
+
+def canonical_value(value: Any) -> Any:
+    """A JSON-ready, stable form of a column value."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in an audit event")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__} in an audit event")
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def column_value(column: Any, value: Any) -> Any:
+    """A value in the canonical form it has once stored in ``column`` (decimals at the column's scale)."""
+    if value is not None and isinstance(column.type, ScaledDecimal):
+        value = Decimal(value).quantize(Decimal(1).scaleb(-column.type.scale))
+    return canonical_value(value)
+
+
+def row_values(obj: Base) -> dict[str, Any]:
+    """Every column of a model instance except its primary key, in canonical form."""
+    mapper = inspect(type(obj))
+    pk = {c.key for c in mapper.primary_key}
+    return {c.key: column_value(c, getattr(obj, c.key)) for c in mapper.columns if c.key not in pk}
+
+
+def event_payload(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    entity_kind: str,
+    entity_id: int | None,
+    entity_ref: str | None,
+    partnership_id: int | None,
+    changes: str,
+    reason_category: str | None,
+    reason_text: str | None,
+    prev_hash: str,
+) -> str:
+    return canonical_json(
+        {
+            "seq": seq,
+            "occurred_at": canonical_value(occurred_at),
+            "actor": actor,
+            "action": action,
+            "entity_kind": entity_kind,
+            "entity_id": entity_id,
+            "entity_ref": entity_ref,
+            "partnership_id": partnership_id,
+            "changes": changes,
+            "reason_category": reason_category,
+            "reason_text": reason_text,
+            "prev_hash": prev_hash,
+        }
+    )
+
+
+def compute_hash(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """Recompute an event's hash from its stored fields (what `audit verify` does)."""
+    return compute_hash(
+        event_payload(
+            seq=event.seq,
+            occurred_at=event.occurred_at,
+            actor=event.actor,
+            action=event.action,
+            entity_kind=event.entity_kind,
+            entity_id=event.entity_id,
+            entity_ref=event.entity_ref,
+            partnership_id=event.partnership_id,
+            changes=event.changes,
+            reason_category=event.reason_category,
+            reason_text=event.reason_text,
+            prev_hash=event.prev_hash,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a change was made: a category from SPEC section 7 and free text."""
+
+    category: str
+    text: str
+
+    @classmethod
+    def of(cls, category: str, text: str, field: str = "Reason") -> Reason:
+        cat = canonical(category, REASON_CATEGORIES)
+        if cat is None:
+            raise ValidationError(
+                Problem(field, f"unknown reason category '{category}'; use one of: {', '.join(REASON_CATEGORIES)}")
+            )
+        if not str(text).strip():
+            raise ValidationError(Problem(field, "a reason needs a few words of explanation"))
+        return cls(cat, str(text).strip())
+
+    @classmethod
+    def parse(cls, text: str | None) -> Reason | None:
+        """Read free text such as "data correction: typo in the date". Text that names no category is "other"."""
+        if text is None or not str(text).strip():
+            return None
+        raw = str(text).strip()
+        for sep in (":", " - ", " – "):
+            head, found, tail = raw.partition(sep)
+            if found and canonical(head, REASON_CATEGORIES) and tail.strip():
+                return cls(canonical(head, REASON_CATEGORIES) or "other", tail.strip())
+        if canonical(raw, REASON_CATEGORIES):
+            return cls(canonical(raw, REASON_CATEGORIES) or "other", raw)
+        return cls("other", raw)
+
+
+@dataclass
+class ChainHead:
+    seq: int
+    hash: str
+
+
+def read_head(session: Session) -> ChainHead:
+    row = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(row[0], row[1])
+
+
+class AuditWriter:
+    """Appends events within one write transaction."""
+
+    def __init__(self, session: Session, actor: str, clock: Any = None) -> None:
+        self.session = session
+        self.actor = actor
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._head: ChainHead | None = None
+        self.written = 0
+
+    def _lock_and_read_head(self) -> ChainHead:
+        if self._head is None:
+            if self.session.get_bind().dialect.name == "postgresql":
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+            self._head = read_head(self.session)
+        return self._head
+
+    def build(
+        self,
+        action: str,
+        entity_kind: str,
+        entity_id: int | None,
+        entity_ref: str | None,
+        partnership_id: int | None,
+        changes: dict[str, Any],
+        reason: Reason | None = None,
+    ) -> dict[str, Any]:
+        """The next event as a row dict (advancing the head); the caller inserts it."""
+        head = self._lock_and_read_head()
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "occurred_at": self._clock(),
+            "actor": self.actor,
+            "action": action,
+            "entity_kind": entity_kind,
+            "entity_id": entity_id,
+            "entity_ref": entity_ref,
+            "partnership_id": partnership_id,
+            "changes": canonical_json(changes),
+            "reason_category": reason.category if reason else None,
+            "reason_text": reason.text if reason else None,
+            "prev_hash": head.hash,
+        }
+        fields["hash"] = compute_hash(event_payload(**fields))
+        self._head = ChainHead(fields["seq"], fields["hash"])
+        self.written += 1
+        return fields
+
+    def append(self, *args: Any, **kwargs: Any) -> AuditEvent:
+        event = AuditEvent(**self.build(*args, **kwargs))
+        self.session.add(event)
+        self.session.flush([event])
+        return event
