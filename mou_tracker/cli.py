@@ -293,3 +293,20 @@ def db_backup(app: AppContext, file: Path) -> None:
 
 def main() -> None:
     cli(prog_name="mou-tracker")
+
+
+def _register_command_modules() -> None:
+    import importlib
+
+    from mou_tracker.commands import MODULES
+
+    for name in MODULES:
+        module = f"mou_tracker.commands.{name}"
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # that capability is not built yet
+            if exc.name != module:
+                raise
+
+
+_register_command_modules()

@@ -212,5 +212,5 @@ class AuditWriter:
     def append(self, *args: Any, **kwargs: Any) -> AuditEvent:
         event = AuditEvent(**self.build(*args, **kwargs))
         self.session.add(event)
-        self.session.flush([event])
+        self.session.flush()
         return event

@@ -300,7 +300,7 @@ class Services:
     def _create(self, uow: UnitOfWork, kind: str, obj: Base, ref: str, pid: int | None,
                 reason: Reason | None = None) -> SaveResult:
         uow.session.add(obj)
-        uow.session.flush([obj])
+        uow.session.flush()
         values = row_values(obj)
         uow.audit.append("create", kind, obj.id, ref, pid, {k: [None, v] for k, v in values.items()}, reason)  # type: ignore[attr-defined]
         return SaveResult(obj, "created", {k: (None, v) for k, v in values.items()})
@@ -321,7 +321,7 @@ class Services:
             raise ReasonRequired(Problem("Reason", f"{'; '.join(needs)} needs a reason (category and text)"))
         for attr, (_old, new) in diff.items():
             setattr(obj, attr, new)
-        uow.session.flush([obj])
+        uow.session.flush()
         changes = {k: [column_value(columns[k], o), column_value(columns[k], n)] for k, (o, n) in diff.items()}
         uow.audit.append("update", kind, obj.id, ref, pid, changes, reason)  # type: ignore[attr-defined]
         return SaveResult(obj, "updated", diff)

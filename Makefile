@@ -1,0 +1,32 @@
+# mou-tracker: `make demo` opens the app on a demo database; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DB ?= $(CURDIR)/demo.db
+
+.PHONY: install demo test test-fast bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet -e . --group test
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	rm -f "$(DEMO_DB)" "$(DEMO_DB)-wal" "$(DEMO_DB)-shm"
+	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)" init --demo
+	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)"
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	MOU_TEST_PG=off $(PY) -m pytest -q -x
+
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist demo.db demo.db-wal demo.db-shm
