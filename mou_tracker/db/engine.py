@@ -23,9 +23,16 @@ from mou_tracker.errors import DatabaseProblem
 WRITE_OPTION = "mou_write"
 
 
+def parse_url(url: str) -> Any:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///path/to/file.db)") from exc
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
-    u = make_url(url)
+    u = parse_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
@@ -48,10 +55,7 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    try:
-        u = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///path/to/file.db)") from exc
+    u = parse_url(url)
     try:
         engine = create_engine(u, **kwargs)
     except ModuleNotFoundError as exc:

@@ -366,19 +366,31 @@ class Services:
 
     # Set-up: partnership, parties, framework, users ------------------------------------------------------------
     def seed_standard(self) -> bool:
-        """Create the ODPP-HTI partnership, its parties and the standard results framework if absent.
+        """Create the ODPP-HTI partnership, its parties and the standard results framework if absent, and
+        make the acting user the first admin of a new database. Returns True when something was created."""
+        with self.transaction() as uow:
+            created = self.create_partnership(STANDARD_PARTNERSHIP)
+            if uow.session.execute(select(func.count(User.id))).scalar() == 0:
+                self._create(uow, "user", User(name=self.actor, role="admin", display_name=None), self.actor, None)
+                created = True
+            return created
 
-        Returns True when something was created.
-        """
+    def create_partnership(self, values: Mapping[str, Any], parties: Sequence[Mapping[str, Any]] = STANDARD_PARTIES
+                           ) -> bool:
+        """Create a partnership (code, name, country, start_date, end_date) with its parties and the standard
+        results framework; whatever already exists is kept. Returns True when something was created."""
+        problems = [Problem(k.replace("_", " ").capitalize(), "is required")
+                    for k in ("code", "name", "country", "start_date") if not values.get(k)]
+        _raise(problems)
         with self.transaction() as uow:
             s = uow.session
-            p = s.execute(select(Partnership).where(Partnership.code == STANDARD_PARTNERSHIP["code"])).scalar()
+            p = s.execute(select(Partnership).where(Partnership.code == values["code"])).scalar()
             created = False
             if p is None:
-                p = Partnership(**STANDARD_PARTNERSHIP)
+                p = Partnership(**{k: values.get(k) for k in ("code", "name", "country", "start_date", "end_date")})
                 self._create(uow, "partnership", p, p.code, None)
                 created = True
-            for party in STANDARD_PARTIES:
+            for party in parties:
                 exists = s.execute(select(Party.id).where(Party.partnership_id == p.id, Party.code == party["code"]))
                 if exists.scalar() is None:
                     self._create(uow, "party", Party(partnership_id=p.id, **party), party["code"], p.id)
@@ -394,9 +406,6 @@ class Services:
                                     how_computed=d.how_computed, disaggregations=d.disaggregations or None)
                     self._create(uow, "indicator", ind, d.code, p.id)
                     created = True
-            if s.execute(select(func.count(User.id))).scalar() == 0:
-                self._create(uow, "user", User(name=self.actor, role="admin", display_name=None), self.actor, None)
-                created = True
             return created
 
     def save_user(self, name: str, role: str, display_name: str | None = None) -> SaveResult:

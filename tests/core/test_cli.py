@@ -1,0 +1,165 @@
+"""The command line of SPEC section 2, end to end: exit codes, messages without tracebacks, the JSON shape."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+
+import click
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from mou_tracker.cli import cli
+from mou_tracker.db.engine import Database
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    assert "Traceback" not in result.output + (result.stderr or "")
+    return result
+
+
+def all_commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, (*prefix, name))
+
+
+def test_version_and_help_on_every_command():
+    assert run("--version").output.startswith("mou-tracker, version ")
+    for path in all_commands(cli):
+        result = run(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output
+
+
+def test_init_then_progress_json(db_url):
+    assert run("--db", db_url, "init").exit_code == 0
+    result = run("--db", db_url, "progress", "--period", "2025-Q3", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["period"] == "2025-Q3" and data["as_of"] is None
+    assert len(data["indicators"]) == 12
+    assert {i["status"] for i in data["indicators"]} == {"no_target"}
+
+
+def test_database_from_the_environment_and_the_actor(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("MOU_TRACKER_DB", url)
+    assert run("--user", "amina", "init").exit_code == 0
+    with Database(url).reading() as s:
+        assert s.execute(text("SELECT DISTINCT actor FROM audit_event")).scalars().all() == ["amina"]
+        assert s.execute(text("SELECT name, role FROM app_user")).all() == [("amina", "admin")]
+
+
+def test_demo_prints_nontrivial_progress(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    done = subprocess.run([sys.executable, "-m", "mou_tracker", "--db", url, "init", "--demo"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when not on a terminal
+    out = subprocess.run([sys.executable, "-m", "mou_tracker", "--db", url, "progress", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    by = {i["code"]: i for i in data["indicators"]}
+    assert all(i["period_target"] is not None for i in data["indicators"])
+    assert all(i["cumulative_actual"] not in (None, 0) for i in data["indicators"])
+    assert by["1.2"]["cumulative_actual"] < 895  # repeat attendees count once
+    assert 0 < by["3.2"]["cumulative_actual"] < 100
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    result = run("--db", f"sqlite:///{tmp_path / 'none.db'}", "progress")
+    assert result.exit_code == 1
+    assert "no database at" in result.stderr and "mou-tracker init" in result.stderr
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    result = run("--db", f"sqlite:///{path}", "progress")
+    assert result.exit_code == 1
+    assert "cannot open the database" in result.stderr
+
+
+def test_newer_schema_is_a_clear_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert run("--db", url, "init").exit_code == 0
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    result = run("--db", url, "progress")
+    assert result.exit_code == 1
+    assert "newer than this mou-tracker" in result.stderr
+
+
+def test_bad_url_is_a_clear_error():
+    result = run("--db", "nonsense", "progress")
+    assert result.exit_code == 1
+    assert "not a database URL" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("progress", "--period", "2025-Q5"), ("progress", "--as-of", "31/12/2025"),
+                                  ("progress", "--format", "xml"), ("frobnicate",)])
+def test_usage_errors_exit_2(tmp_path, args):
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run("--db", url, "init")
+    assert run("--db", url, *args).exit_code == 2
+
+
+def test_several_partnerships_need_a_choice(services, db_url):
+    services.create_partnership({"code": "DCI-HTI", "name": "DCI", "country": "Kenya",
+                                 "start_date": date(2025, 1, 1)})
+    result = run("--db", db_url, "progress")
+    assert result.exit_code == 1 and "--partnership" in result.stderr
+    assert run("--db", db_url, "--partnership", "DCI-HTI", "progress").exit_code == 0
+    assert run("--db", db_url, "--partnership", "NOPE", "progress").exit_code == 1
+
+
+def test_as_of_shows_the_earlier_state(tmp_path):
+    url = f"sqlite:///{tmp_path / 'asof.db'}"
+    run("--db", url, "init")
+    from mou_tracker.services import Services
+    from tests.helpers import training
+
+    db = Database(url)
+    Services(db, "tester").save_training(training("T1", date(2025, 8, 1)))
+    today = date.today().isoformat()
+    yesterday = date.fromordinal(date.today().toordinal() - 1).isoformat()
+    now = json.loads(run("--db", url, "progress", "--period", "2025-Q3", "--as-of", today, "--format", "json").stdout)
+    then = json.loads(run("--db", url, "progress", "--period", "2025-Q3", "--as-of", yesterday,
+                          "--format", "json").stdout)
+    assert now["as_of"] == today
+    assert next(i for i in now["indicators"] if i["code"] == "1.1")["period_actual"] == 1
+    assert then["indicators"] == []  # nothing had been recorded yet, not even the framework
+
+
+def test_db_upgrade_and_backup(db_url, tmp_path, services):
+    from tests.helpers import training
+
+    services.save_training(training())
+    assert "Database schema at" in run("--db", db_url, "db", "upgrade").output
+    target = tmp_path / "copy.bak"
+    if db_url.startswith("sqlite"):
+        # a reader holding a transaction open does not stop a consistent copy
+        holder = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+        holder.execute("BEGIN")
+        holder.execute("SELECT count(*) FROM audit_event").fetchone()
+        result = run("--db", db_url, "db", "backup", str(target))
+        holder.close()
+        assert result.exit_code == 0, result.output
+        with sqlite3.connect(target) as copy:
+            assert copy.execute("SELECT code FROM training").fetchall() == [("T1",)]
+            assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    else:
+        result = run("--db", db_url, "db", "backup", str(target))
+        assert result.exit_code == 0, result.output
+        assert target.read_bytes()[:5] == b"PGDMP"
+
+
+def test_backup_into_a_missing_folder_is_refused(db_url, tmp_path):
+    run("--db", db_url, "init")
+    result = run("--db", db_url, "db", "backup", str(tmp_path / "nope" / "x.bak"))
+    assert result.exit_code == 1 and "does not exist" in result.stderr
