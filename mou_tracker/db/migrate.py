@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from mou_tracker.db.engine import Database, sqlite_path
 from mou_tracker.errors import DatabaseProblem
 from mou_tracker.paths import migrations_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+_REVISION_RE = re.compile(r"^revision(?::\s*str)?\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_RE = re.compile(r"^down_revision(?::[^=]+)?=\s*(?:[\"']([^\"']+)[\"']|None)", re.M)
+
+
+@lru_cache(maxsize=1)
+def script_revisions() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(every revision, the heads), read from the migration files' text.
+
+    Opening the app must not pay for importing Alembic when the database is already at head; a test checks
+    that this agrees with Alembic's own reading of the scripts.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        rev = _REVISION_RE.search(source)
+        if rev is None:
+            continue
+        revisions.add(rev.group(1))
+        down = _DOWN_RE.search(source)
+        if down and down.group(1):
+            parents.add(down.group(1))
+    return frozenset(revisions), tuple(sorted(revisions - parents))
+
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     if url:
@@ -25,15 +54,21 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    heads = script_revisions()[1]
     if len(heads) != 1:
         raise DatabaseProblem(f"the migrations have {len(heads)} heads; expected one")
     return heads[0]
 
 
+def _revision(conn: Connection) -> str | None:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _revision(conn)
 
 
 def _describe(db: Database) -> str:
@@ -54,17 +89,15 @@ def check_database(db: Database, *, must_exist: bool = True) -> str | None:
         raise DatabaseProblem(f"{where} is a folder, not a database file")
     try:
         with db.engine.connect() as conn:
-            rev = MigrationContext.configure(conn).get_current_revision()
             tables = set(inspect(conn).get_table_names())
+            rev = _revision(conn)
     except (DatabaseError, OperationalError) as exc:
         msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DatabaseProblem(f"cannot open the database at {where}: {msg}") from exc
     if rev is None and tables and must_exist:
         raise DatabaseProblem(f"{where} is not a mou-tracker database (it has tables but no schema version)")
     if rev is not None:
-        script = ScriptDirectory.from_config(alembic_config())
-        known = {r.revision for r in script.walk_revisions()}
-        if rev not in known:
+        if rev not in script_revisions()[0]:
             raise DatabaseProblem(
                 f"the database at {where} has schema version {rev}, newer than this mou-tracker knows; "
                 "upgrade mou-tracker to use it"
@@ -76,10 +109,14 @@ def upgrade_to_head(db: Database) -> None:
     """Upgrade in one transaction (PostgreSQL DDL is transactional; SQLite batch steps are self-contained)."""
     if check_database(db, must_exist=False) == head_revision():
         return
+    from alembic import command
+
     with db.engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
 
 
 def downgrade_to(db: Database, revision: str) -> None:
+    from alembic import command
+
     with db.engine.begin() as conn:
         command.downgrade(alembic_config(conn), revision)

@@ -163,3 +163,13 @@ def test_backup_into_a_missing_folder_is_refused(db_url, tmp_path):
     run("--db", db_url, "init")
     result = run("--db", db_url, "db", "backup", str(tmp_path / "nope" / "x.bak"))
     assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def test_users_and_roles_from_the_command_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    assert run("--db", url, "--user", "boss", "init").exit_code == 0
+    assert run("--db", url, "--user", "boss", "user", "add", "eve", "--role", "evaluator").exit_code == 0
+    refused = run("--db", url, "--user", "mallory", "user", "add", "mallory", "--role", "admin")
+    assert refused.exit_code == 1 and "only an admin" in refused.stderr
+    listing = run("--db", url, "user", "list").output.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [["boss", "admin"], ["eve", "evaluator"]]

@@ -63,3 +63,12 @@ def test_every_audit_guard_exists_at_head(empty_db):
 
 def test_single_head():
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_fast_revision_reading_agrees_with_alembic():
+    from mou_tracker.db.migrate import script_revisions
+
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions, heads = script_revisions()
+    assert revisions == {r.revision for r in script.walk_revisions()}
+    assert heads == tuple(sorted(script.get_heads()))
