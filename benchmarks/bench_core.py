@@ -14,7 +14,6 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from benchmarks.common import OUT, ensure_portfolio, peak_rss_mb, postgres_server
 from mou_tracker.db.engine import Database

@@ -132,17 +132,23 @@ DATE = DateType()
 @contextmanager
 def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal; silent when stderr is not a terminal (scripts, CI, pipes)."""
-    if not sys.stderr.isatty():
-        yield lambda n=1: None
-        return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    def quiet(n: int = 1) -> None:
+        return None
 
+    if not sys.stderr.isatty():
+        yield quiet
+        return
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance
 
 
 def default_period(as_of: date | None) -> Any:
@@ -177,13 +183,8 @@ def cli(ctx: click.Context, db_option: str | None, user_option: str | None, part
 def tui(app: AppContext, read_only: bool, as_of: date | None) -> None:
     """Open the terminal UI."""
     db = app.open()
-    try:
-        from mou_tracker.tui.app import run_app
-    except ImportError:
-        run_app = None
-    if run_app is None:  # pragma: no cover - until the terminal UI lands
-        click.echo(progress_table(app, db, default_period(as_of), as_of))
-        return
+    from mou_tracker.tui.app import run_app
+
     run_app(db, app.user, partnership=app.partnership, read_only=read_only, as_of=as_of)
 
 
@@ -217,7 +218,7 @@ def compute_progress(app: AppContext, db: Any, period: Any, as_of: date | None) 
     if as_of is None:
         with db.reading() as session:
             return IndicatorEngine(session, pid).progress(period)
-    with state_as_of(db, as_of) as session:
+    with state_as_of(db, as_of, partnership_id=pid) as session:
         return IndicatorEngine(session, pid).progress(period, as_of)
 
 
@@ -242,7 +243,8 @@ def progress_table(app: AppContext, db: Any, period: Any, as_of: date | None) ->
     right = {2, 3, 4, 6, 7, 9}
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in pairs)
 
     out = [head, line(cols), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]

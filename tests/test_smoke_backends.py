@@ -1,5 +1,5 @@
-from mou_tracker.services.indicators import IndicatorEngine
 from mou_tracker.domain.periods import Quarter
+from mou_tracker.services.indicators import IndicatorEngine
 
 
 def test_seeded_framework_has_every_indicator(services, db):

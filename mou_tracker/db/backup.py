@@ -66,4 +66,5 @@ def _pg_dump(db: Database, out: Path) -> None:
             args += ["--host", str(value)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise DatabaseProblem(f"pg_dump failed: {done.stderr.strip().splitlines()[-1] if done.stderr else done.returncode}")
+        detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        raise DatabaseProblem(f"pg_dump failed: {detail}")

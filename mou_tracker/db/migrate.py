@@ -96,12 +96,11 @@ def check_database(db: Database, *, must_exist: bool = True) -> str | None:
         raise DatabaseProblem(f"cannot open the database at {where}: {msg}") from exc
     if rev is None and tables and must_exist:
         raise DatabaseProblem(f"{where} is not a mou-tracker database (it has tables but no schema version)")
-    if rev is not None:
-        if rev not in script_revisions()[0]:
-            raise DatabaseProblem(
-                f"the database at {where} has schema version {rev}, newer than this mou-tracker knows; "
-                "upgrade mou-tracker to use it"
-            )
+    if rev is not None and rev not in script_revisions()[0]:
+        raise DatabaseProblem(
+            f"the database at {where} has schema version {rev}, newer than this mou-tracker knows; "
+            "upgrade mou-tracker to use it"
+        )
     return rev
 
 

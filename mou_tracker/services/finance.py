@@ -111,7 +111,7 @@ def grant_figures(session: Session, partnership_id: int, as_at: date,
                                         Expenditure.date <= as_at)).scalar() or D0
         burn = round_money(recent / 3)
 
-        def per(result: Decimal | None, category: str) -> Decimal | None:
+        def per(result: Decimal | None, category: str, lines: list[LineFigures] = lines) -> Decimal | None:
             cost = sum((ln.spent for ln in lines if (ln.category or "").casefold() == category.casefold()), D0)
             return round_money(cost / result) if result else None
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 
 from mou_tracker.db.models import (
     Attendance,
@@ -81,7 +80,7 @@ class _Rules:
         self.s = session
         self.pid = pid
 
-    def _rows(self, stmt: Select[Any]) -> list[Any]:
+    def _rows(self, stmt: Any) -> list[Any]:
         return list(self.s.execute(stmt))
 
     def trainings_held(self) -> Series:
@@ -342,8 +341,9 @@ class IndicatorEngine:
                                                        .where(Result.indicator_id.in_(ids))):
             manual[iid][Quarter.parse(period)] = Agg(value=value, count=1)
         narratives: dict[int, dict[Quarter, str]] = defaultdict(dict)
-        for iid, period, text in self.session.execute(
-                select(Narrative.indicator_id, Narrative.period, Narrative.text).where(Narrative.indicator_id.in_(ids))):
+        narrative_rows = select(Narrative.indicator_id, Narrative.period, Narrative.text).where(
+            Narrative.indicator_id.in_(ids))
+        for iid, period, text in self.session.execute(narrative_rows):
             narratives[iid][Quarter.parse(period)] = text
         rules = _Rules(self.session, self.partnership_id)
         computed: dict[str, Series] = {}

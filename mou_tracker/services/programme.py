@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.engine import Database
@@ -46,7 +46,7 @@ from mou_tracker.domain.identity import case_key, normalise_name, normalise_staf
 from mou_tracker.domain.money import convert
 from mou_tracker.domain.periods import Quarter, validate_fiscal_start
 from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
-from mou_tracker.services.audit import AuditWriter, Reason, canonical_value, column_value, row_values
+from mou_tracker.services.audit import AuditWriter, Reason, column_value, row_values
 from mou_tracker.services.fields import Field, parse_fields
 from mou_tracker.services.framework import STANDARD_INDICATORS, STANDARD_PARTIES, STANDARD_PARTNERSHIP
 
@@ -556,7 +556,7 @@ class Services:
                       reason: Reason | None) -> None:
         with self.transaction() as uow:
             ind = self._indicator(uow, code)
-            row = uow.session.execute(select(model).where(model.indicator_id == ind.id,
+            row: Any = uow.session.execute(select(model).where(model.indicator_id == ind.id,
                                                           model.period == str(Quarter.parse(period)))).scalar()
             if row is None:
                 raise NotFound(f"no {kind} for {code} in {period}")
@@ -780,8 +780,8 @@ class Services:
             if existing_id is not None:
                 d = uow.session.get(Disbursement, existing_id)
             elif data.get("reference"):
-                d = uow.session.execute(select(Disbursement).where(Disbursement.grant_id == g.id,
-                                                                   Disbursement.reference == data["reference"])).scalar()
+                d = uow.session.execute(select(Disbursement).where(
+                    Disbursement.grant_id == g.id, Disbursement.reference == data["reference"])).scalar()
             ref = data.get("reference") or data["date"].isoformat()
             if d is None:
                 return self._create(uow, "disbursement", Disbursement(grant_id=g.id, **data), ref,
@@ -845,7 +845,7 @@ class Services:
         if not rows:
             return []
         with self.transaction() as uow:
-            table = model.__table__  # type: ignore[attr-defined]
+            table: Table = model.__table__  # type: ignore[assignment]
             result = uow.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
             ids = [r[0] for r in result]
             cols = [c for c in table.columns if c.key != "id"]

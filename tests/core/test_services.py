@@ -101,7 +101,7 @@ def test_every_write_is_audited_and_chained(services, db):
     with db.reading() as s:
         events = list(s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars())
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    for prev, ev in zip(events, events[1:]):
+    for prev, ev in zip(events, events[1:], strict=False):
         assert ev.prev_hash == prev.hash
     assert all(event_hash(e) == e.hash for e in events)
     last = events[-1]
@@ -119,10 +119,9 @@ def test_unchanged_save_writes_no_event(services, db):
 
 def test_failed_batch_rolls_back_everything(services, db):
     before = table_counts(db)
-    with pytest.raises(ValidationError):
-        with services.transaction():
-            services.save_training(training("T1"))
-            services.save_training(training("T2", county="Atlantis"))
+    with pytest.raises(ValidationError), services.transaction():
+        services.save_training(training("T1"))
+        services.save_training(training("T2", county="Atlantis"))
     assert table_counts(db) == before
 
 
@@ -203,9 +202,8 @@ def test_participant_identity_reuses_the_person(services, db):
 def test_no_raw_update_or_delete_on_the_audit_trail(services, db):
     services.save_training(training())
     for sql in ("UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"):
-        with pytest.raises(Exception, match="append-only"):
-            with db.engine.begin() as conn:
-                conn.execute(text(sql))
+        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(sql))
 
 
 def _grant(services):
