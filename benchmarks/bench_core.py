@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 
-from benchmarks.common import OUT, ensure_portfolio, peak_rss_mb, postgres_server
+from benchmarks.common import OUT, ensure_portfolio, peak_of, peak_rss_mb, postgres_server
 from mou_tracker.db.engine import Database
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.services import Services
@@ -37,16 +36,14 @@ def measure_progress(url: str) -> dict[str, float]:
         timings.append(time.perf_counter() - t0)
     assert len(result.indicators) == 12
     db.dispose()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "mou_tracker", "--db", url, "--partnership", PARTNERSHIP,
+    out = subprocess.run([sys.executable, "-m", "benchmarks.measure", "--db", url, "--partnership", PARTNERSHIP,
                           "progress", "--period", str(PERIOD), "--format", "json"],
                          capture_output=True, text=True, check=True)
     cli_s = time.perf_counter() - t0
     json.loads(out.stdout)
-    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"engine_first_s": timings[0], "engine_best_s": min(timings), "cli_s": cli_s,
-            "cli_peak_mb": max(child_peak, before) / 1024}
+            "cli_peak_mb": peak_of(out.stderr)}
 
 
 def main() -> None:

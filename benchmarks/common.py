@@ -18,6 +18,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_of(stderr: str) -> float:
+    """The peak memory (MB) that `python -m benchmarks.measure ...` printed last on stderr."""
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("peak_rss_mb="):
+            return float(line.split("=", 1)[1])
+    raise ValueError(f"no peak memory line in: {stderr[-500:]}")
+
+
 def ensure_portfolio(url: str, path: Path, scale: float = 1.0, *, rebuild: bool = False) -> dict[str, Any] | None:
     """Build the large portfolio into the SQLite file ``path`` unless a finished one is there already.
 
