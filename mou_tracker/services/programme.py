@@ -253,9 +253,16 @@ class Services:
                 self._check_may_write(session)
                 self._uow = UnitOfWork(session, AuditWriter(session, self.actor, self._clock))
                 yield self._uow
+                self._before_commit(self._uow)
         finally:
             self._uow = None
             session.close()
+
+    def _before_commit(self, uow: UnitOfWork) -> None:
+        """A change to a locked quarter's figures needs a reason and is recorded as a restatement."""
+        from mou_tracker.services.signoff import record_restatements
+
+        record_restatements(self, uow)
 
     def _check_may_write(self, session: Session) -> None:
         role = session.execute(select(User.role).where(User.name == self.actor)).scalar_one_or_none()

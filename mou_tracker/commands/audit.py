@@ -1,0 +1,174 @@
+"""`audit` (verify, log, export) and `period` (signoff, lock): the evaluator's and the signatories' commands.
+
+Only click and the standard library are imported here; the services load inside each command.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mou_tracker.cli import DATE, PERIOD, AppContext, cli, progress_bar
+
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit trail: verify it, read it, export it for evaluators."""
+
+
+@audit.command("verify")
+@click.option("--anchor", metavar="HASH", help="A chain head printed earlier (on a report's Cover): prove the "
+              "trail still contains it.")
+@click.option("--evidence", "evidence_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False,
+              path_type=Path), help="Re-hash the milestone evidence files found in DIR; name any that changed "
+              "or vanished.")
+@click.pass_obj
+def audit_verify(app: AppContext, anchor: str | None, evidence_dir: Path | None) -> None:
+    """Recompute the hash chain and replay it against the tables.
+
+    Exit 0 with `OK: N events, head <hash>` when intact; exit 1 naming the first event altered, removed,
+    inserted or reordered, and every record changed, added or deleted outside the application.
+    """
+    from mou_tracker.services.verify import normalise_anchor, verify_chain
+
+    if anchor is not None:
+        try:
+            normalise_anchor(anchor)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchor") from exc
+    db = app.open()
+    with db.reading() as s:
+        from sqlalchemy import text
+
+        total = s.execute(text("SELECT COALESCE(MAX(seq), 0) FROM audit_event")).scalar_one()
+    with progress_bar("Verifying the audit trail", total or None) as advance:
+        done = [0]
+
+        def step(count: int, _total: int) -> None:
+            advance(count - done[0])
+            done[0] = count
+
+        result = verify_chain(db, anchor=anchor, evidence_dir=evidence_dir, progress=step)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(result.summary())
+    for line in result.details():
+        click.echo(line)
+    if result.ok:
+        return
+    click.echo(f"error: the audit trail failed verification ({len(result.findings)} finding(s) above)", err=True)
+    click.get_current_context().exit(1)
+
+
+def _entity_kind(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from mou_tracker.services.audit_log import entity_kind
+
+    try:
+        return entity_kind(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--entity") from exc
+
+
+@audit.command("log")
+@click.option("--entity", metavar="KIND", help="Only events about this kind of record (milestone, training, ...).")
+@click.option("--id", "ref", metavar="REF", help="Only events about this record: its reference (e.g. M03, "
+              "TR-2025-001) or, with --entity, its numeric id.")
+@click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
+@click.option("--until", type=DATE, help="Only events on or before this day (UTC).")
+@click.pass_obj
+def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date | None, until: date | None) -> None:
+    """Print the history readably: who changed what, when and why."""
+    from mou_tracker.services.audit_log import EventFilter, format_entry, iter_entries
+
+    kind = _entity_kind(entity)
+    db = app.open()
+    flt = EventFilter(kind=kind, ref=ref, since=since, until=until)
+    shown = 0
+    for entry in iter_entries(db, flt):
+        click.echo("\n".join(format_entry(entry)))
+        shown += 1
+    if not shown:
+        click.echo("No audit events match." if (kind or ref or since or until) else "The audit trail is empty.")
+
+
+@audit.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--entity", metavar="KIND", help="Only events about this kind of record.")
+@click.option("--id", "ref", metavar="REF", help="Only events about this record (reference, or id with --entity).")
+@click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
+@click.option("--until", type=DATE, help="Only events on or before this day (UTC).")
+@click.pass_obj
+def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | None, since: date | None,
+                 until: date | None) -> None:
+    """Write the trail (or a filtered part) to an Excel workbook for evaluators, with the chain hashes and
+    the result of a verification."""
+    from mou_tracker.services.audit_log import EventFilter, export_workbook
+
+    if file.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the export is an Excel workbook: give a FILE ending in .xlsx", param_hint="FILE")
+    kind = _entity_kind(entity)
+    db = app.open()
+    with progress_bar("Exporting the audit trail", None) as advance:
+        summary = export_workbook(db, file, EventFilter(kind=kind, ref=ref, since=since, until=until),
+                                  progress=lambda n: advance(n))
+    click.echo(summary)
+
+
+@cli.group()
+def period() -> None:
+    """Quarter sign-off by both parties, and locks."""
+
+
+def _party(value: str) -> str:
+    return value.lower()
+
+
+@period.command("signoff")
+@click.argument("quarter", type=PERIOD, metavar="PERIOD")
+@click.option("--party", type=click.Choice(["hti", "odpp"], case_sensitive=False), required=True,
+              help="The party signing off.")
+@click.option("--comment", help="What the party says with its sign-off.")
+@click.pass_obj
+def period_signoff(app: AppContext, quarter: Any, party: str, comment: str | None) -> None:
+    """Sign off a quarter's figures for one party; when both parties have signed the same figures, the
+    quarter locks."""
+    from mou_tracker.services.signoff import sign_off
+
+    db = app.open()
+    outcome = sign_off(app.services(db), quarter, _party(party), comment)
+    for line in outcome.lines():
+        click.echo(line)
+
+
+@period.command("lock")
+@click.argument("quarter", type=PERIOD, metavar="PERIOD")
+@click.option("--reason", required=True, help="Why the quarter is locked without both sign-offs.")
+@click.pass_obj
+def period_lock(app: AppContext, quarter: Any, reason: str) -> None:
+    """Lock a quarter directly: later changes to its figures need a reason and become restatements."""
+    from mou_tracker.services.signoff import lock_period
+
+    db = app.open()
+    outcome = lock_period(app.services(db), quarter, reason)
+    for line in outcome.lines():
+        click.echo(line)
+
+
+@period.command("status")
+@click.argument("quarter", type=PERIOD, metavar="PERIOD")
+@click.pass_obj
+def period_status(app: AppContext, quarter: Any) -> None:
+    """Show who signed a quarter off, whether it is locked, and its restatements."""
+    from mou_tracker.services.signoff import period_status as status
+
+    db = app.open()
+    svc = app.services(db, read_only=True)
+    with db.reading() as s:
+        sheet = status(s, svc.partnership_id, quarter)
+    for line in sheet.lines():
+        click.echo(line)

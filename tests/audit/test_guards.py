@@ -1,0 +1,161 @@
+"""The database itself keeps the trail append-only: triggers on both engines, the known holes closed, and on
+PostgreSQL a role layout in which the application's login cannot rewrite history."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from mou_tracker.db.engine import Database
+from mou_tracker.db.guards import missing_guards
+from mou_tracker.db.migrate import upgrade_to_head
+from mou_tracker.services import Services
+from mou_tracker.services.verify import verify_chain
+from tests.audit.conftest import event_count, hash_of, raw_sql
+from tests.helpers import training
+
+
+def refused(db: Database, statement: str) -> str:
+    """Run ``statement``; it must fail. Returns the database's message."""
+    with pytest.raises(DBAPIError) as info:
+        raw_sql(db, statement)
+    return str(info.value.orig)
+
+
+def test_raw_update_and_delete_on_the_event_table_fail(programme, db):
+    n = event_count(db)
+    assert "append-only" in refused(db, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 3")
+    assert "append-only" in refused(db, "DELETE FROM audit_event WHERE seq = 3")
+    assert "append-only" in refused(db, f"DELETE FROM audit_event WHERE seq = {n}")
+    assert event_count(db) == n and verify_chain(db).ok
+
+
+def test_insert_that_does_not_extend_the_chain_fails(programme, db):
+    n = event_count(db)
+    columns = ("seq, occurred_at, actor, action, entity_kind, changes, prev_hash, hash")
+    stamp = "'2025-08-01 12:00:00.000000'" if db.dialect == "sqlite" else "'2025-08-01 12:00:00+00'"
+    bad_link = f"INSERT INTO audit_event ({columns}) VALUES ({n + 1}, {stamp}, 'm', 'update', 'x', '{{}}', " \
+               f"'{'1' * 64}', '{'2' * 64}')"
+    assert "must extend the chain" in refused(db, bad_link)
+    gap = f"INSERT INTO audit_event ({columns}) VALUES ({n + 5}, {stamp}, 'm', 'update', 'x', '{{}}', " \
+          f"'{hash_of(db, n)}', '{'3' * 64}')"
+    assert "must extend the chain" in refused(db, gap)
+    assert verify_chain(db).ok
+
+
+def test_sqlite_insert_or_replace_cannot_rewrite_an_event(programme, db, backend):
+    if backend != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's")
+    original = hash_of(db, 3)
+    message = refused(db, "INSERT OR REPLACE INTO audit_event SELECT seq, occurred_at, 'mallory', action, entity_kind, "
+                          "entity_id, entity_ref, partnership_id, changes, reason_category, reason_text, prev_hash, "
+                          "hash FROM audit_event WHERE seq = 3")
+    assert "append-only" in message
+    assert "append-only" in refused(db, "REPLACE INTO audit_event SELECT * FROM audit_event WHERE seq = 3")
+    assert hash_of(db, 3) == original and verify_chain(db).ok
+
+
+def test_postgres_truncate_fires_its_own_trigger(programme, db, backend):
+    if backend != "postgresql":
+        pytest.skip("TRUNCATE triggers are PostgreSQL's")
+    assert "TRUNCATE refused" in refused(db, "TRUNCATE audit_event")
+    assert verify_chain(db).ok
+
+
+def test_every_guard_exists_after_upgrading_to_head(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade_to_head(db)
+    with db.engine.connect() as conn:
+        assert missing_guards(conn) == []
+    db.dispose()
+
+
+def test_a_batch_rebuild_of_the_event_table_loses_the_guards_and_verify_says_so(programme, db, backend):
+    """Why the test above matters: Alembic's batch mode on SQLite rebuilds a table without its triggers."""
+    if backend != "sqlite":
+        pytest.skip("batch mode rebuilds tables only on SQLite")
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.begin() as conn:
+        with Operations(MigrationContext.configure(conn)).batch_alter_table("audit_event",
+                                                                            recreate="always") as batch:
+            batch.alter_column("actor", existing_type=__import__("sqlalchemy").String(120), nullable=False)
+        assert sorted(missing_guards(conn)) == sorted(["audit_event_append_only", "audit_event_no_delete",
+                                                       "audit_event_no_update"])
+    result = verify_chain(db)
+    assert [p.kind for p in result.problems] == ["guard"]
+
+
+# PostgreSQL roles ---------------------------------------------------------------------------------------------------
+@pytest.fixture
+def pg_logins(backend, db_url, request):
+    """Logins that are members of the migration's group roles (what a deployment creates)."""
+    if backend != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    server = request.getfixturevalue("pg_server")
+    database = db_url.rsplit("/", 1)[1]
+    suffix = uuid.uuid4().hex[:8]
+    logins = {}
+    for group in ("mou_manager", "mou_evaluator", "mou_admin"):
+        name = f"{group.split('_')[1]}_{suffix}"
+        server.admin(f"CREATE ROLE {name} LOGIN IN ROLE {group}")
+        logins[group] = Database(server.url(database, user=name))
+    yield logins
+    for login in logins.values():
+        login.dispose()
+
+
+def test_migration_lays_out_the_roles(programme, db, backend):
+    if backend != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    with db.engine.connect() as conn:
+        roles = set(conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'mou_%'")).scalars())
+        owners = set(conn.execute(text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' "
+                                       "AND tablename <> 'alembic_version'")).scalars())
+        grants = conn.execute(text("SELECT grantee, table_name, privilege_type FROM "
+                                   "information_schema.role_table_grants "
+                                   "WHERE grantee IN ('mou_manager', 'mou_evaluator')")).all()
+        tables = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+    assert {"mou_admin", "mou_manager", "mou_evaluator"} <= roles
+    assert owners == {"mou_admin"}
+    by = {}
+    for grantee, table, privilege in grants:
+        by.setdefault((grantee, table), set()).add(privilege)
+    assert by[("mou_manager", "audit_event")] == {"SELECT", "INSERT"}
+    for table in tables - {"audit_event", "alembic_version"}:  # every table, later ones included
+        assert by[("mou_manager", table)] == {"SELECT", "INSERT", "UPDATE", "DELETE"}, table
+    for table in tables:
+        assert by[("mou_evaluator", table)] == {"SELECT"}, table
+
+
+def test_manager_login_writes_records_but_cannot_rewrite_the_trail(programme, db, pg_logins):
+    manager = pg_logins["mou_manager"]
+    svc = Services(manager, "manager-login")
+    svc.save_training(training("T9"))  # the application works as the manager
+    for statement in ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", "DELETE FROM audit_event",
+                      "TRUNCATE audit_event", "ALTER TABLE audit_event DISABLE TRIGGER USER",
+                      "DROP TRIGGER audit_event_no_update ON audit_event", "DROP TABLE audit_event"):
+        message = refused(manager, statement)
+        assert "permission denied" in message or "must be owner" in message, (statement, message)
+    result = verify_chain(manager)
+    assert result.ok and result.warnings == []
+
+
+def test_evaluator_login_can_only_read(programme, db, pg_logins):
+    evaluator = pg_logins["mou_evaluator"]
+    for statement in ("UPDATE milestone SET status = 'Cancelled'", "DELETE FROM training",
+                      "INSERT INTO app_user (name, role) VALUES ('x', 'admin')",
+                      "INSERT INTO audit_event (seq, occurred_at, actor, action, entity_kind, changes, prev_hash, "
+                      f"hash) VALUES (999, now(), 'm', 'update', 'x', '{{}}', '{'1' * 64}', '{'2' * 64}')"):
+        assert "permission denied" in refused(evaluator, statement), statement
+    assert verify_chain(evaluator).ok
+
+
+def test_verify_warns_when_connected_as_the_owner_or_a_superuser(programme, db, pg_logins):
+    assert "superuser" in " ".join(verify_chain(db).warnings)  # the tests' own login
+    admin_warnings = verify_chain(pg_logins["mou_admin"]).warnings
+    assert len(admin_warnings) == 1 and "owns the audit table" in admin_warnings[0]
