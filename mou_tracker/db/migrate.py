@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, InternalError, OperationalError, ProgrammingError
 
 from mou_tracker.db.engine import Database, sqlite_path
 from mou_tracker.errors import DatabaseProblem
@@ -110,8 +110,15 @@ def upgrade_to_head(db: Database) -> None:
         return
     from alembic import command
 
-    with db.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
+    try:
+        with db.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    except (ProgrammingError, InternalError) as exc:  # e.g. a PostgreSQL login that may not change the schema
+        msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseProblem(
+            f"the database at {_describe(db)} needs a schema upgrade to {head_revision()} that this login may not "
+            f"make ({msg}); ask the database admin to run `mou-tracker db upgrade`"
+        ) from exc
 
 
 def downgrade_to(db: Database, revision: str) -> None:

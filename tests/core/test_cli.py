@@ -173,3 +173,21 @@ def test_users_and_roles_from_the_command_line(tmp_path):
     assert refused.exit_code == 1 and "only an admin" in refused.stderr
     listing = run("--db", url, "user", "list").output.splitlines()
     assert [line.split("\t")[:2] for line in listing] == [["boss", "admin"], ["eve", "evaluator"]]
+
+
+@pytest.mark.postgres
+def test_login_that_may_not_migrate_gets_a_clear_message(pg_server):
+    from mou_tracker.db.migrate import downgrade_to
+
+    pg_server.admin("CREATE DATABASE old_schema")
+    url = pg_server.url("old_schema")
+    assert run("--db", url, "init").exit_code == 0
+    db = Database(url)
+    downgrade_to(db, "0002")
+    db.dispose()
+    pg_server.admin("DROP ROLE IF EXISTS plain_login")
+    pg_server.admin("CREATE ROLE plain_login LOGIN")
+    pg_server.admin("GRANT SELECT ON ALL TABLES IN SCHEMA public TO plain_login", database="old_schema")
+    result = run("--db", pg_server.url("old_schema", user="plain_login"), "progress")
+    assert result.exit_code == 1
+    assert "ask the database admin to run `mou-tracker db upgrade`" in result.stderr
