@@ -1,0 +1,53 @@
+"""`mou-tracker import FILE.xlsx [--dry-run] [--errors COPY.xlsx]` (SPEC sections 2 and 5).
+
+Problems go to stderr exactly as ``Sheet!A12: message``, one per line (not prefixed with "error: ", so that a
+script can read them as cell references), and the exit code is 1; the summary goes to stdout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mou_tracker.cli import AppContext, cli, progress_bar
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what it would change (rows new, changed, "
+              "unchanged; indicator figures before and after) without writing anything.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), metavar="COPY.xlsx",
+              help="When the file has problems, write a copy of it there with every problem cell highlighted "
+                   "and commented.")
+@click.pass_context
+def import_command(ctx: click.Context, file: Path, dry_run: bool, errors_path: Path | None) -> None:
+    """Import a workbook of trainings, participants, engagements, milestones, results, targets and grant
+    figures (the format of templates/xlsx/import_template.xlsx).
+
+    The whole file is checked first; if any cell is wrong nothing is written and every problem is listed as
+    Sheet!A12: message. Rows whose ID exists update that record (audited, with the Reason column);
+    importing the same file twice changes nothing the second time.
+    """
+    from mou_tracker.imports import import_workbook
+
+    app: AppContext = ctx.obj
+    db = app.open()
+    services = app.services(db)
+    with progress_bar(f"Importing {file.name}", 100) as advance:
+        shown = [0]
+
+        def progress(_message: str, fraction: float) -> None:
+            target = int(fraction * 100)
+            if target > shown[0]:
+                advance(target - shown[0])
+                shown[0] = target
+
+        outcome: Any = import_workbook(services, file, dry_run=dry_run, errors_path=errors_path, progress=progress)
+    for line in outcome.problem_lines():
+        click.echo(line, err=True)
+    for line in outcome.summary_lines():
+        click.echo(line)
+    if not outcome.ok:
+        ctx.exit(1)

@@ -1,0 +1,76 @@
+"""``import_workbook``: read, check, then write in one transaction - or write nothing at all.
+
+A dry run takes exactly the same path as a real import and rolls the transaction back at the end, so its
+preview (rows new / changed / unchanged, the service layer's own refusals such as a missing reason, and the
+indicator figures recomputed by the ``IndicatorEngine`` on the uncommitted data) is what the import would
+really do. The indicator movement is the engine's figures after the writes compared with before them, in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mou_tracker.imports.checking import Problems, Progress, check_workbook
+from mou_tracker.imports.outcome import ImportOutcome, ImportProblem
+from mou_tracker.imports.reader import Workbook, WorkbookRefused
+from mou_tracker.imports.writing import Writer, indicator_series, movements
+from mou_tracker.services.programme import Services
+
+
+class _RollBack(Exception):
+    """Leaves the transaction without committing it (a dry run, or problems found while writing)."""
+
+
+def import_workbook(services: Services, path: str | Path, *, dry_run: bool = False,
+                    errors_path: str | Path | None = None, progress: Progress | None = None) -> ImportOutcome:
+    """Import a workbook in the format of SPEC section 5.
+
+    Nothing is written unless every row of every sheet is valid. ``dry_run`` checks and previews without
+    writing. ``errors_path``: when there are problems, a copy of the file with the problem cells highlighted
+    and commented is written there. ``progress(message, fraction)`` is called as the work advances (fraction
+    from 0 to 1). Raises ``MouError`` only for what is not about the file (a read-only session, no partnership).
+    """
+    path = Path(path)
+    outcome = ImportOutcome(path, dry_run)
+    problems = Problems(path.name)
+    tick = progress or (lambda _message, _fraction: None)
+    tick(f"Opening {path.name}", 0.0)
+    try:
+        with Workbook(path) as book:
+            checked = check_workbook(book, services, problems, outcome.notes, tick)
+    except WorkbookRefused as exc:
+        outcome.problems = [ImportProblem(path.name, str(exc))]
+        if errors_path is not None:
+            outcome.notes.append("No highlighted copy was written: the file could not be read as a workbook.")
+        return outcome
+
+    tick("Writing", 0.4)
+    try:
+        with services.transaction() as uow:
+            before = indicator_series(uow.session, services.partnership_id)
+            writer = Writer(services, uow.session, checked, problems, tick)
+            outcome.sheets = writer.run()
+            if not problems:
+                tick("Recomputing the indicators", 0.92)
+                writer.refresh_statistics()
+                outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
+            if problems or dry_run:
+                raise _RollBack
+            tick("Saving", 0.97)
+        outcome.written = True
+    except _RollBack:
+        pass
+    outcome.problems = problems.ordered(checked.order)
+    if outcome.problems:
+        outcome.sheets = []
+        outcome.indicators = []
+        if errors_path is not None:
+            from mou_tracker.imports.highlight import write_highlighted_copy
+
+            outcome.errors_path, note = write_highlighted_copy(path, Path(errors_path), outcome.problems)
+            if note:
+                outcome.notes.append(note)
+    tick("Done", 1.0)
+    return outcome
+

@@ -1,0 +1,101 @@
+"""The import workbook's contract (SPEC section 5): which sheets, which columns, which of them are keys.
+
+Each column is a service-layer ``Field``: its label is the column header, and the same ``Field.parse`` that
+the services use reads the cell, so a message about a cell reads exactly as it would in the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mou_tracker.domain import codes
+from mou_tracker.services.fields import Field
+from mou_tracker.services.programme import (
+    ATTENDANCE_FIELDS,
+    BUDGET_FIELDS,
+    DISBURSEMENT_FIELDS,
+    ENGAGEMENT_FIELDS,
+    EXPENDITURE_FIELDS,
+    GRANT_FIELDS,
+    MILESTONE_FIELDS,
+    RESULT_FIELDS,
+    TARGET_FIELDS,
+    TRAINING_FIELDS,
+)
+
+#: why a change was made (SPEC section 7): "data correction: typo in the date"; read with ``Reason.parse``
+REASON = Field("reason", "Reason", max_len=2000)
+#: which grant a budget line, disbursement or expenditure belongs to, when the partnership has several
+GRANT_CODE = Field("grant_code", "Grant code", max_len=60)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet of the import workbook."""
+
+    name: str
+    #: the columns of SPEC section 5, in order (the template's headers)
+    columns: tuple[Field, ...]
+    #: further columns the importer understands when present (never in the template)
+    optional: tuple[Field, ...] = ()
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return self.columns + self.optional
+
+    @property
+    def required(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.columns if f.required)
+
+    def field_for(self, header: object) -> Field | None:
+        key = header_key(header)
+        for f in self.fields:
+            if f.label.casefold() == key:
+                return f
+        return None
+
+    def label_of(self, attr: str) -> str:
+        for f in self.fields:
+            if f.attr == attr:
+                return f.label
+        return attr
+
+
+def header_key(header: object) -> str:
+    """A header as matched: trimmed, inner spaces collapsed, case-folded, a trailing required-mark dropped."""
+    text = " ".join(str(header if header is not None else "").split()).casefold()
+    return text.rstrip("*").rstrip()
+
+
+def vocabulary(f: Field) -> tuple[str, ...] | None:
+    """The allowed values of a coded column (the template's drop-down list)."""
+    if f.kind == "county":
+        return codes.KENYA_COUNTIES
+    if f.kind == "code":
+        return f.vocab
+    return None
+
+
+TRAININGS = SheetSpec("Trainings", TRAINING_FIELDS, (REASON,))
+PARTICIPANTS = SheetSpec("Participants", ATTENDANCE_FIELDS, (REASON,))
+ENGAGEMENTS = SheetSpec("Engagements", ENGAGEMENT_FIELDS, (REASON,))
+MILESTONES = SheetSpec("Milestones", (*MILESTONE_FIELDS, REASON))
+RESULTS = SheetSpec("Results", RESULT_FIELDS, (REASON,))
+TARGETS = SheetSpec("Targets", TARGET_FIELDS, (REASON,))
+GRANT = SheetSpec("Grant", GRANT_FIELDS, (REASON,))
+BUDGET = SheetSpec("Budget", BUDGET_FIELDS, (GRANT_CODE, REASON))
+DISBURSEMENTS = SheetSpec("Disbursements", DISBURSEMENT_FIELDS, (GRANT_CODE, REASON))
+EXPENDITURES = SheetSpec("Expenditures", EXPENDITURE_FIELDS[:8], (*EXPENDITURE_FIELDS[8:], GRANT_CODE, REASON))
+
+#: every sheet, in SPEC order (also the template's order)
+SHEETS: tuple[SheetSpec, ...] = (TRAININGS, PARTICIPANTS, ENGAGEMENTS, MILESTONES, RESULTS, TARGETS, GRANT, BUDGET,
+                                 DISBURSEMENTS, EXPENDITURES)
+
+
+def spec_for(sheet_name: str) -> SheetSpec | None:
+    """The sheet a workbook's tab stands for: matched by name, case-insensitive and trimmed."""
+    key = " ".join(sheet_name.split()).casefold()
+    for spec in SHEETS:
+        if spec.name.casefold() == key:
+            return spec
+    return None

@@ -1,0 +1,413 @@
+"""Writing a checked workbook through the service layer, inside the caller's one transaction.
+
+Each row is compared with the record it names (by ID, or by the keys of SPEC section 5) before anything is
+called, so that re-importing a file leaves every unchanged record alone (no audit event). A row that changes
+an existing record goes through the service method for that record (``save_training``, ``record_attendance``,
+``save_milestone`` ...): validated again there, audited, with the row's Reason. Brand-new trainings,
+participants and attendances - the bulk of a register, 200,000 rows in the benchmark - go through the
+service layer's batch path (``Services.bulk_insert``: one audit event per record, executemany batches), after
+the same field checks as every other row (see ``checking``). A service's refusal becomes a problem on the
+row's cell; the caller rolls the whole transaction back when there is any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, aliased
+
+from mou_tracker.db.models import (
+    Attendance,
+    BudgetLine,
+    Disbursement,
+    Engagement,
+    Expenditure,
+    Grant,
+    Indicator,
+    Milestone,
+    Participant,
+    Result,
+    Target,
+    Training,
+)
+from mou_tracker.domain.identity import normalise_name, normalise_staff_number
+from mou_tracker.errors import ReasonRequired, ValidationError
+from mou_tracker.imports import sheets as S
+from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
+from mou_tracker.imports.outcome import FigureMove, IndicatorMove, SheetSummary
+from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
+from mou_tracker.services.programme import SaveResult, Services
+
+#: rows per ``bulk_insert`` call (bounds the memory the audit events of one batch take)
+BATCH = 5_000
+#: IN (...) lists are split into chunks of this many values
+CHUNK = 900
+#: batch-written records above which PostgreSQL is asked to refresh its planner statistics
+ANALYZE_ABOVE = 10_000
+
+
+def _attrs(spec: S.SheetSpec) -> list[str]:
+    return [f.attr for f in spec.fields if f.attr not in ("reason", "grant_code")]
+
+
+@dataclass
+class _Person:
+    id: int | None
+    name: str
+    sex: str
+    agency: str
+    role: str | None
+    staff_number: str | None
+
+
+class Writer:
+    """Applies the rows of a ``CheckedWorkbook`` and counts, per sheet, what each row did."""
+
+    def __init__(self, services: Services, session: Session, book: CheckedWorkbook, problems: Problems,
+                 progress: Progress) -> None:
+        self.services = services
+        self.session = session
+        self.book = book
+        self.problems = problems
+        self.progress = progress
+        self.pid = services.partnership_id
+        self._total = sum(len(s.rows) for s in book.sheets.values()) or 1
+        self._done = 0
+        self._bulk_rows = 0
+
+    # Driver --------------------------------------------------------------------------------------------------------
+    def run(self) -> list[SheetSummary]:
+        steps: list[tuple[S.SheetSpec, Callable[[SheetInput, SheetSummary], None]]] = [
+            (S.GRANT, self.grants), (S.BUDGET, self.budget), (S.TRAININGS, self.trainings),
+            (S.PARTICIPANTS, self.participants), (S.ENGAGEMENTS, self.engagements),
+            (S.MILESTONES, self.milestones), (S.DISBURSEMENTS, self.disbursements),
+            (S.EXPENDITURES, self.expenditures), (S.TARGETS, self.targets), (S.RESULTS, self.results)]
+        done: dict[str, SheetSummary] = {}
+        for spec, step in steps:
+            sheet = self.book.get(spec)
+            if sheet is None or not sheet.usable:
+                continue
+            summary = SheetSummary(sheet.name)
+            done[spec.name] = summary
+            if sheet.rows:
+                step(sheet, summary)
+        # report the sheets in the workbook's own order
+        by_tab = {self.book.sheets[name].name: s for name, s in done.items()}
+        return [by_tab[t] for t in self.book.order if t in by_tab]
+
+    def refresh_statistics(self) -> None:
+        """After a large batch, let PostgreSQL's planner see the new rows before the indicators are recomputed
+        in the same transaction: tables it believes empty get nested-loop plans that take minutes on 200,000
+        attendances. ANALYZE is transactional (a dry run's rollback undoes it) and writes no record."""
+        if self._bulk_rows >= ANALYZE_ABOVE and self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("ANALYZE training, participant, attendance"))
+
+    def _tick(self, sheet: SheetInput, n: int = 1) -> None:
+        before = self._done * 50 // self._total
+        self._done += n
+        if self._done * 50 // self._total != before:
+            self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
+
+    def _call(self, sheet: SheetInput, row: Row, save: Callable[[], SaveResult]) -> SaveResult | None:
+        """One service call; its refusal becomes problems on the row's cells."""
+        try:
+            return save()
+        except ValidationError as exc:
+            for p in exc.problems:
+                sheet.report_problem(self.problems, row, p, reason_needed=isinstance(exc, ReasonRequired))
+            return None
+
+    def _bulk(self, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None, sheet: SheetInput
+              ) -> list[int]:
+        ids: list[int] = []
+        for i in range(0, len(rows), BATCH):
+            batch = rows[i:i + BATCH]
+            ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref)
+            self._bulk_rows += len(batch)
+            self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
+        return ids
+
+    def _load(self, stmt: Any, keys: int, attrs: list[str]) -> dict[Hashable, dict[str, Any]]:
+        out: dict[Hashable, dict[str, Any]] = {}
+        for found in self.session.execute(stmt):
+            key = found[0] if keys == 1 else tuple(found[:keys])
+            out[key] = dict(zip(attrs, found[keys:], strict=True))
+        return out
+
+    # The generic path: compare with the current record, then call the service for what changes ---------------
+    def _upsert(self, sheet: SheetInput, summary: SheetSummary, current: dict[Hashable, dict[str, Any]],
+                rows: Iterable[Row], key_of: Callable[[Row], Hashable], key_attr: str,
+                save: Callable[[dict[str, Any], Row], SaveResult], ref_of: Callable[[Row], str]) -> None:
+        attrs = _attrs(sheet.spec)
+        for row in rows:
+            key = key_of(row)
+            cur = current.get(key)
+            full = {a: row.values.get(a) if sheet.has(a) else (cur or {}).get(a) for a in attrs}
+            diff = {} if cur is None else {a: (cur.get(a), full[a]) for a in attrs if cur.get(a) != full[a]}
+            self._tick(sheet)
+            if cur is not None and not diff:
+                summary.count("unchanged")
+                continue
+            result = self._call(sheet, row, lambda: save(full, row))  # noqa: B023 - called at once
+            if result is None:
+                continue
+            current[key] = full
+            summary.count(result.action, sheet.where(row.number, key_attr), ref_of(row),
+                          {sheet.spec.label_of(a): v for a, v in diff.items()})
+
+    def _by_code(self, sheet: SheetInput, summary: SheetSummary, model: Any,
+                 save: Callable[..., SaveResult]) -> None:
+        """A record of the partnership found by its own code (grants, engagements, milestones)."""
+        attrs = _attrs(sheet.spec)
+        current = self._load(select(model.code, *(getattr(model, a) for a in attrs))
+                             .where(model.partnership_id == self.pid), 1, attrs)
+        self._upsert(sheet, summary, current, sheet.ok_rows(), _code, "code",
+                     lambda v, r: save(v, reason=r.reason), _code)
+
+    def grants(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        self._by_code(sheet, summary, Grant, self.services.save_grant)
+
+    def engagements(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        self._by_code(sheet, summary, Engagement, self.services.save_engagement)
+
+    def milestones(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        self._by_code(sheet, summary, Milestone, self.services.save_milestone)
+
+    def budget(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        attrs = _attrs(sheet.spec)
+        current = self._load(select(Grant.code, BudgetLine.code, *(getattr(BudgetLine, a) for a in attrs))
+                             .join(BudgetLine, BudgetLine.grant_id == Grant.id)
+                             .where(Grant.partnership_id == self.pid), 2, attrs)
+        self._upsert(sheet, summary, current, sheet.ok_rows(), _grant_code, "code",
+                     lambda v, r: self.services.save_budget_line(v, grant_code=r.grant, reason=r.reason), _code)
+
+    def expenditures(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        attrs = _attrs(sheet.spec)
+        line, training, engagement = aliased(BudgetLine), aliased(Training), aliased(Engagement)
+        columns = {"line_code": line.code, "training_code": training.code, "engagement_code": engagement.code}
+        stmt = (select(Grant.code, Expenditure.code, *(columns.get(a, getattr(Expenditure, a, None)) for a in attrs))
+                .join(Expenditure, Expenditure.grant_id == Grant.id)
+                .join(line, line.id == Expenditure.budget_line_id)
+                .outerjoin(training, training.id == Expenditure.training_id)
+                .outerjoin(engagement, engagement.id == Expenditure.engagement_id)
+                .where(Grant.partnership_id == self.pid))
+        self._upsert(sheet, summary, self._load(stmt, 2, attrs), sheet.ok_rows(), _grant_code, "code",
+                     lambda v, r: self.services.save_expenditure(v, grant_code=r.grant, reason=r.reason), _code)
+
+    def _keyed(self, model: Any, attrs: list[str]) -> dict[Hashable, dict[str, Any]]:
+        stmt = (select(Indicator.code, model.period, *(getattr(model, a) for a in attrs if hasattr(model, a)))
+                .join(model, model.indicator_id == Indicator.id).where(Indicator.partnership_id == self.pid))
+        out: dict[Hashable, dict[str, Any]] = {}
+        for found in self.session.execute(stmt):
+            values = dict(zip([a for a in attrs if hasattr(model, a)], found[2:], strict=True))
+            out[(found[0], found[1])] = {"indicator_code": found[0], **values}
+        return out
+
+    def targets(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        current = self._keyed(Target, _attrs(sheet.spec))
+        self._upsert(sheet, summary, current, sheet.ok_rows(), _indicator_period, "value",
+                     lambda v, r: self.services.set_target(v["indicator_code"], v["period"], v["value"],
+                                                           reason=r.reason),
+                     lambda r: f"{r.get('indicator_code')}@{r.get('period')}")
+
+    def results(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        current = self._keyed(Result, _attrs(sheet.spec))
+        self._upsert(sheet, summary, current, sheet.ok_rows(), _indicator_period, "value",
+                     lambda v, r: self.services.set_result(v["indicator_code"], v["period"], v["value"],
+                                                           v["source"], reason=r.reason),
+                     lambda r: f"{r.get('indicator_code')}@{r.get('period')}")
+
+    def disbursements(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        """Disbursements have no ID: a row with a Reference is the disbursement with that reference; a row
+        without one is an unreferenced disbursement of the same date, amount and currency (so re-importing
+        it changes nothing), else a new one."""
+        attrs = _attrs(sheet.spec)
+        by_ref: dict[Hashable, dict[str, Any]] = {}
+        unreferenced: dict[Hashable, list[dict[str, Any]]] = {}
+        stmt = (select(Grant.code, Disbursement.id, *(getattr(Disbursement, a) for a in attrs))
+                .join(Disbursement, Disbursement.grant_id == Grant.id).where(Grant.partnership_id == self.pid)
+                .order_by(Disbursement.id))
+        for found in self.session.execute(stmt):
+            values = dict(zip(["id", *attrs], found[1:], strict=True))
+            if values["reference"]:
+                by_ref[(found[0], values["reference"])] = values
+            else:
+                unreferenced.setdefault((found[0], values["date"], values["amount"], values["currency"]),
+                                        []).append(values)
+        matched: dict[Hashable, dict[str, Any]] = {}
+        for row in sheet.ok_rows():
+            if row.get("reference"):
+                cur = by_ref.get((row.grant, row.get("reference")))
+            else:
+                pool = unreferenced.get((row.grant, row.get("date"), row.get("amount"), row.get("currency")), [])
+                cur = pool.pop(0) if pool else None
+            if cur is not None:
+                matched[id(row)] = cur
+
+        def save(values: dict[str, Any], row: Row) -> SaveResult:
+            cur = matched.get(id(row))
+            existing = cur["id"] if cur is not None and not row.get("reference") else None
+            return self.services.save_disbursement(values, grant_code=row.grant, reason=row.reason,
+                                                   existing_id=existing)
+
+        self._upsert(sheet, summary, matched, sheet.ok_rows(), lambda r: id(r), "date", save,
+                     lambda r: r.get("reference") or f"{r.get('date')} {r.get('amount')} {r.get('currency')}")
+
+    # Trainings and participants: the bulk of a register ---------------------------------------------------------
+    def trainings(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        attrs = _attrs(sheet.spec)
+        current = self._load(select(Training.code, *(getattr(Training, a) for a in attrs))
+                             .where(Training.partnership_id == self.pid), 1, attrs)
+        rows = list(sheet.ok_rows())
+        new = [r for r in rows if r.get("code") not in current and r.reason is None]
+        self._upsert(sheet, summary, current, [r for r in rows if r.get("code") in current or r.reason is not None],
+                     _code, "code", lambda v, r: self.services.save_training(v, reason=r.reason), _code)
+        for _row in new:
+            summary.count("created")
+        self._tick(sheet, len(new))
+        self._bulk("training", Training, [{"partnership_id": self.pid, **{a: r.values.get(a) for a in attrs}}
+                                          for r in new], "code", sheet)
+
+    def participants(self, sheet: SheetInput, summary: SheetSummary) -> None:
+        rows = list(sheet.ok_rows())
+        s = self.session
+        trainings = dict(s.execute(select(Training.code, Training.id).where(Training.partnership_id == self.pid))
+                         .all())
+        people: dict[str, _Person] = {}
+        for found in s.execute(
+                select(Participant.id, Participant.key, Participant.name, Participant.sex, Participant.agency,
+                       Participant.role, Participant.staff_number).where(Participant.partnership_id == self.pid)):
+            people[found[1]] = _Person(found[0], *found[2:])
+        attended: dict[tuple[int, int], tuple[Any, Any]] = {}
+        file_tids = sorted({trainings[c] for r in rows if (c := r.values["training_code"]) in trainings})
+        for i in range(0, len(file_tids), CHUNK):
+            for training_id, who, pre, post in s.execute(
+                    select(Attendance.training_id, Attendance.participant_id, Attendance.pre_score,
+                           Attendance.post_score).where(Attendance.training_id.in_(file_tids[i:i + CHUNK]))):
+                attended[(training_id, who)] = (pre, post)
+
+        fresh: dict[str, _Person] = {}  # people this file adds
+        pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
+        for row in rows:
+            d = row.values
+            key = row.person
+            tid = trainings.get(d["training_code"])
+            self._tick(sheet)
+            if key is None or tid is None:  # its training's own row was refused while writing
+                sheet.report(self.problems, row, "training_code",
+                             f"Training ID: no training '{d['training_code']}' (its row has a problem)")
+                continue
+            person = people.get(key)
+            if person is None:
+                person = _Person(None, " ".join(d["name"].split()), d["sex"], d["agency"], d.get("role"),
+                                 normalise_staff_number(d.get("staff_number")))
+                people[key] = fresh[key] = person
+                pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
+                summary.count("created")
+                continue
+            person_diff = _person_changes(person, d)
+            if person.id is None:  # added by an earlier row of this file: its latest row wins, as one by one
+                _apply(person, person_diff)
+                pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
+                summary.count("created")
+                continue
+            att = attended.get((tid, person.id))
+            scores = {a: d.get(a) if sheet.has(a) else (att[i] if att else None)
+                      for i, a in enumerate(("pre_score", "post_score"))}
+            att_diff = {} if att is None else {a: (att[i], scores[a]) for i, a in enumerate(("pre_score",
+                                                                                               "post_score"))
+                                               if att[i] != scores[a]}
+            if att is not None and not person_diff and not att_diff:
+                summary.count("unchanged")
+                continue
+            if att is None and not person_diff and row.reason is None:
+                pending.append((key, tid, scores["pre_score"], scores["post_score"]))
+                summary.count("created")
+                continue
+            values = {"training_code": d["training_code"], "name": d["name"], "sex": d["sex"], "agency": d["agency"],
+                      "role": d.get("role"), "staff_number": d.get("staff_number"), **scores}
+            result = self._call(sheet, row, lambda: self.services.record_attendance(values, row.reason))  # noqa: B023
+            if result is None:
+                continue
+            _apply(person, person_diff)
+            attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
+            changed = {**person_diff, **att_diff}
+            summary.count("updated" if changed else result.action, sheet.where(row.number, "name"),
+                          f"{d['training_code']}/{person.name}",
+                          {sheet.spec.label_of(a): v for a, v in changed.items()})
+
+        keys = list(fresh)
+        ids = self._bulk("participant", Participant, [
+            {"partnership_id": self.pid, "key": k, "name": p.name, "sex": p.sex, "agency": p.agency, "role": p.role,
+             "staff_number": p.staff_number} for k, p in ((k, fresh[k]) for k in keys)], "key", sheet)
+        for k, new_id in zip(keys, ids, strict=True):
+            fresh[k].id = new_id
+        self._bulk("attendance", Attendance, [
+            {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
+            for k, tid, pre, post in pending], None, sheet)
+
+
+def _code(row: Row) -> Any:
+    return row.get("code")
+
+
+def _indicator_period(row: Row) -> Hashable:
+    return (row.get("indicator_code"), row.get("period"))
+
+
+def _grant_code(row: Row) -> Hashable:
+    return (row.grant, row.get("code"))
+
+
+def _person_changes(person: _Person, d: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What ``record_attendance`` changes on a participant it finds: sex and agency as given, the role when one
+    is given, the name when it differs beyond case and spacing."""
+    diff: dict[str, tuple[Any, Any]] = {}
+    if d["sex"] != person.sex:
+        diff["sex"] = (person.sex, d["sex"])
+    if d["agency"] != person.agency:
+        diff["agency"] = (person.agency, d["agency"])
+    if d.get("role") and d["role"] != person.role:
+        diff["role"] = (person.role, d["role"])
+    if d["name"] != person.name and normalise_name(person.name) != normalise_name(d["name"]):
+        diff["name"] = (person.name, " ".join(d["name"].split()))
+    return diff
+
+
+def _apply(person: _Person, diff: dict[str, tuple[Any, Any]]) -> None:
+    for attr, (_old, new) in diff.items():
+        setattr(person, attr, new)
+
+
+# Indicator movement -------------------------------------------------------------------------------------------
+def indicator_series(session: Session, pid: int) -> list[IndicatorSeries]:
+    return IndicatorEngine(session, pid).series()
+
+
+def movements(before: list[IndicatorSeries], after: list[IndicatorSeries]) -> list[IndicatorMove]:
+    """Per indicator, the quarters whose actual or target changes, and the cumulative actual to date."""
+    old = {s.indicator.id: s for s in before}
+    out = []
+    for new in after:
+        prev = old.get(new.indicator.id)
+        if prev is None:
+            continue
+        quarters = sorted(set(prev.actuals) | set(prev.targets) | set(new.actuals) | set(new.targets))
+        if not quarters:
+            continue
+        moves = []
+        for q in quarters:
+            a, b = prev.figures(q), new.figures(q)
+            if a.period_actual != b.period_actual:
+                moves.append(FigureMove(str(q), "actual", a.period_actual, b.period_actual))
+            if a.period_target != b.period_target:
+                moves.append(FigureMove(str(q), "target", a.period_target, b.period_target))
+        last = quarters[-1]
+        cum_before, cum_after = prev.figures(last).cumulative_actual, new.figures(last).cumulative_actual
+        if moves or cum_before != cum_after:
+            ind = new.indicator
+            out.append(IndicatorMove(ind.code, ind.name, ind.unit, tuple(moves), str(last), cum_before, cum_after))
+    return out
