@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,13 @@ def canonical_value(value: Any) -> Any:
 
 
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON with sorted keys and raw UTF-8: ``json.dumps(obj, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``. orjson produces the same text for everything an event holds (a test checks it on
+    generated text) about ten times faster; anything orjson refuses falls back to the standard library."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def column_value(column: Any, value: Any) -> Any:
@@ -51,6 +58,21 @@ def column_value(column: Any, value: Any) -> Any:
     if value is not None and isinstance(column.type, ScaledDecimal):
         value = Decimal(value).quantize(Decimal(1).scaleb(-column.type.scale))
     return canonical_value(value)
+
+
+def column_converters(table: Any) -> list[tuple[str, Any]]:
+    """Per column (the primary key excepted): its key and a fast function giving a value's canonical form,
+    the same as ``column_value`` (used on bulk paths, where this runs once per row and column)."""
+    out: list[tuple[str, Any]] = []
+    for c in table.columns:
+        if c.primary_key:
+            continue
+        if isinstance(c.type, ScaledDecimal):
+            quantum = Decimal(1).scaleb(-c.type.scale)
+            out.append((c.key, lambda v, q=quantum: None if v is None else str(Decimal(v).quantize(q))))
+        else:
+            out.append((c.key, canonical_value))
+    return out
 
 
 def row_values(obj: Base) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.engine import Database
@@ -46,7 +46,7 @@ from mou_tracker.domain.identity import case_key, normalise_name, normalise_staf
 from mou_tracker.domain.money import convert
 from mou_tracker.domain.periods import Quarter, validate_fiscal_start
 from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
-from mou_tracker.services.audit import AuditWriter, Reason, column_value, row_values
+from mou_tracker.services.audit import AuditWriter, Reason, column_converters, column_value, row_values
 from mou_tracker.services.fields import Field, parse_fields
 from mou_tracker.services.framework import STANDARD_INDICATORS, STANDARD_PARTIES, STANDARD_PARTNERSHIP
 
@@ -723,7 +723,7 @@ class Services:
                                     self.partnership_id, reason)
             if data["currency"] != g.currency and self._grant_has_money(uow, g.id):
                 raise ValidationError(Problem("Currency", f"grant {g.code} already has disbursements or "
-                                                          "expenditures in {g.currency}; its currency cannot change"))
+                                                          f"expenditures in {g.currency}; its currency cannot change"))
             return self._update(uow, "grant", g, data, g.code, self.partnership_id, reason)
 
     def _grant_has_money(self, uow: UnitOfWork, grant_id: int) -> bool:
@@ -853,15 +853,26 @@ class Services:
             return []
         with self.transaction() as uow:
             table: Table = model.__table__  # type: ignore[assignment]
-            result = uow.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-            ids = [r[0] for r in result]
-            cols = [c for c in table.columns if c.key != "id"]
+            ids = self._new_ids(uow.session, table, len(rows))
+            uow.session.execute(insert(table), [{**row, "id": oid} for oid, row in zip(ids, rows, strict=True)])
+            converters = column_converters(table)
             pid = self.partnership_id if "partnership_id" not in table.columns else None
             events = []
             for oid, row in zip(ids, rows, strict=True):
-                values = {c.key: column_value(c, row.get(c.key)) for c in cols}
-                events.append(uow.audit.build("create", kind, oid, str(row.get(ref_attr, oid)) if ref_attr else
-                                              str(oid), row.get("partnership_id", pid),
-                                              {k: [None, v] for k, v in values.items()}))
+                changes = {key: [None, conv(row.get(key))] for key, conv in converters}
+                ref = str(row.get(ref_attr, oid)) if ref_attr else str(oid)
+                events.append(uow.audit.build("create", kind, oid, ref, row.get("partnership_id", pid), changes))
             uow.session.execute(insert(AuditEvent.__table__), events)  # type: ignore[arg-type]
             return ids
+
+    @staticmethod
+    def _new_ids(session: Session, table: Table, n: int) -> list[int]:
+        """Primary keys for ``n`` new rows, taken before inserting so the rows can go in one executemany.
+
+        SQLite: the write transaction began IMMEDIATE, so no one else can insert until it ends. PostgreSQL:
+        drawn from the table's own sequence, which is safe with concurrent writers."""
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
+            return list(session.execute(stmt, {"t": table.name, "n": n}).scalars())
+        start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        return list(range(start, start + n))
