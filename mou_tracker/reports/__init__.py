@@ -1,0 +1,140 @@
+"""Excel progress reports for HTI and ODPP (SPEC section 6), filled from each party's template.
+
+    generate_report(db, party="odpp", period=Quarter(2025, 3), output=Path("odpp-2025-Q3.xlsx"))
+
+The CLI's `report` command and the UI's Reports screen both call ``generate_report``. The templates
+(``templates/xlsx/hti.xlsx``, ``odpp.xlsx``, or the folder named by ``MOU_TRACKER_TEMPLATES``) are ordinary
+workbooks a user may restyle; see ``fill`` for what a template may hold and ``layout`` for its tables.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zipfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from mou_tracker.domain.periods import PeriodError, Quarter
+from mou_tracker.errors import MouError, Problem, ValidationError
+from mou_tracker.reports.fill import TemplateError
+from mou_tracker.reports.profiles import PROFILES, TEMPLATES_ENV, ReportProfile, template_path
+
+__all__ = ["generate_report", "TemplateError", "TEMPLATES_ENV", "PROFILES"]
+
+Progress = Callable[[int, int], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> tuple[ReportProfile, Quarter, Path]:
+    problems = []
+    profile = PROFILES.get(str(party).strip().lower())
+    if profile is None:
+        problems.append(Problem("Party", f"'{party}' is not one of: {', '.join(PROFILES)}"))
+    quarter: Any = period
+    if not isinstance(period, Quarter):
+        try:
+            quarter = Quarter.parse(str(period))
+        except PeriodError as exc:
+            problems.append(Problem("Period", str(exc)))
+    out = Path(output).expanduser()
+    if out.suffix.lower() != ".xlsx":
+        problems.append(Problem("Output", f"{out} must be an .xlsx file"))
+    elif out.is_dir():
+        problems.append(Problem("Output", f"{out} is a folder; give a file name ending in .xlsx"))
+    elif not out.parent.is_dir():
+        problems.append(Problem("Output", f"folder {out.parent} does not exist"))
+    if problems:
+        raise ValidationError(problems)
+    assert profile is not None
+    return profile, quarter, out
+
+
+def _load_template(path: Path) -> tuple[Any, list[str]]:
+    from openpyxl import load_workbook
+
+    if not path.is_file():
+        hint = (f"the folder named by {TEMPLATES_ENV} must hold it" if os.environ.get(TEMPLATES_ENV)
+                else "reinstall mou-tracker, or point MOU_TRACKER_TEMPLATES at a folder holding hti.xlsx and odpp.xlsx")
+        raise TemplateError(f"report template {path} is missing; {hint}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            wb = load_workbook(path)
+        except Exception as exc:  # any failure to parse means the same thing to the user
+            raise TemplateError(f"report template {path} is not a readable .xlsx workbook "
+                                f"({type(exc).__name__}: {exc}); restore it or save it again from Excel") from exc
+    notes = [f"template {path.name}: {w.message}" for w in caught]
+    try:
+        with zipfile.ZipFile(path) as z:
+            pictures = any(n.startswith("xl/media/") for n in z.namelist())
+    except zipfile.BadZipFile:  # pragma: no cover - load_workbook has read it already
+        pictures = False
+    if pictures and not any(s._images for s in wb.worksheets):
+        notes.append(f"template {path.name}: its pictures are not carried into the report (openpyxl keeps "
+                     "pictures only when Pillow is installed)")
+    return wb, notes
+
+
+def _session(db: Any, as_of: date | None) -> AbstractContextManager[Any]:
+    from mou_tracker.services.history import state_as_of
+
+    return state_as_of(db, as_of) if as_of is not None else db.reading()
+
+
+def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date | None = None, output: Path | str,
+                    partnership: str | None = None, include_personal_data: bool = False,
+                    progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Path:
+    """Write the party's progress report for ``period`` (state at the end of ``as_of`` if given) to ``output``.
+
+    ``progress(done, total)`` is called as the work advances; ``warn(text)`` receives notes about the
+    template (e.g. a sheet it leaves out). Raises ``MouError`` subclasses with messages for the user.
+    """
+    from mou_tracker.reports import build
+    from mou_tracker.reports.data import read_report_data
+    from mou_tracker.services import Services
+
+    profile, quarter, out = _check_arguments(party, period, output)
+    template = template_path(profile)
+    wb, notes = _load_template(template)
+    plan = build.plan(wb, profile, include_personal_data, f"template {template}")
+    total = plan.steps + 3
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(done, total), total)
+
+    tick()
+    pid = Services(db, "report", partnership=partnership, read_only=True).partnership_id
+    with _session(db, as_of) as session:
+        data = read_report_data(session, db, pid=pid, party=profile.party, period=quarter, as_of=as_of,
+                                include_personal_data=include_personal_data)
+    tick()
+    notes += build.fill(plan, data, generated_at=_now(), include_personal_data=include_personal_data,
+                                 tick=tick)
+    _save(wb, out)
+    tick()
+    for text in notes:
+        if warn is not None:
+            warn(text)
+    return out
+
+
+def _save(wb: Any, out: Path) -> None:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise MouError(f"cannot write {out}: {exc.strerror or exc} (is the file open in another program?)") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
