@@ -82,10 +82,10 @@ def _load_template(path: Path) -> tuple[Any, list[str]]:
     return wb, notes
 
 
-def _session(db: Any, as_of: date | None) -> AbstractContextManager[Any]:
+def _session(db: Any, as_of: date | None, pid: int) -> AbstractContextManager[Any]:
     from mou_tracker.services.history import state_as_of
 
-    return state_as_of(db, as_of) if as_of is not None else db.reading()
+    return state_as_of(db, as_of, partnership_id=pid) if as_of is not None else db.reading()
 
 
 def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date | None = None, output: Path | str,
@@ -115,7 +115,7 @@ def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date |
 
     tick()
     pid = Services(db, "report", partnership=partnership, read_only=True).partnership_id
-    with _session(db, as_of) as session:
+    with _session(db, as_of, pid) as session:
         data = read_report_data(session, db, pid=pid, party=profile.party, period=quarter, as_of=as_of,
                                 include_personal_data=include_personal_data)
     tick()
