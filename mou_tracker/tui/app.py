@@ -1,0 +1,245 @@
+"""The terminal UI for programme managers and evaluators (SPEC section 8).
+
+``run_app`` is what ``mou-tracker`` / ``mou-tracker tui`` call; ``build_app`` makes the same app for tests
+and benchmarks. The UI reads through ``queries``, ``IndicatorEngine`` and ``finance.grant_figures`` and
+writes through the service layer only; it computes no figure of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from mou_tracker import __version__
+from mou_tracker.db.engine import Database
+from mou_tracker.errors import MouError, PermissionDenied, ReasonRequired
+from mou_tracker.services.audit import Reason
+from mou_tracker.tui.context import UIContext, open_context
+from mou_tracker.tui.screens import make_screen, screen_class
+from mou_tracker.tui.screens.base import MouScreen, is_edit_action
+from mou_tracker.tui.widgets import SCREENS
+
+T = TypeVar("T")
+WARM_UP_DELAY = 1.0  # seconds after the first dashboard before the other screens' code is loaded
+
+
+class Cancelled(Exception):
+    """The user backed out of a change (e.g. declined to give a reason)."""
+
+
+def log_path() -> Path:
+    from mou_tracker.paths import data_dir
+
+    return data_dir() / "mou-tracker.log"
+
+
+def log_unexpected(text: str) -> str:
+    """Keep a bug's traceback in the log file; return where it went."""
+    try:
+        path = log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()} mou-tracker {__version__} (terminal UI)\n{text}\n")
+        return str(path)
+    except OSError:
+        return "(the log could not be written)"
+
+
+def unexpected_message(exc: BaseException) -> str:
+    where = log_unexpected("".join(traceback.format_exception(exc)))
+    return f"unexpected problem ({type(exc).__name__}: {exc}); details in {where}"
+
+
+class MouApp(App[None]):
+    """mou-tracker's terminal UI on one database, for one actor and one partnership."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "mou-tracker"
+    MODES = {mode: partial(make_screen, mode) for mode, _key, _name in SCREENS}
+    DEFAULT_MODE = "dashboard"
+    BINDINGS = [
+        # the screen keys are shown in the bar just above the footer (NavBar), not repeated in it
+        *(Binding(key, f"switch_mode('{mode}')", name, id=f"screen.{mode}", tooltip=f"Open the {name} screen",
+                  show=False) for mode, key, name in SCREENS),
+        Binding("question_mark", "toggle_keys", "Keys", tooltip="Show or hide every key binding"),
+        Binding("q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(self, ctx: UIContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.data_version = 0
+        self._crash_note: str | None = None
+        # the first dashboard is computed while Textual starts up
+        self._first_dashboard: Future[Any] = Future()
+        threading.Thread(target=self._prefetch_dashboard, name="mou-prefetch", daemon=True).start()
+
+    def _prefetch_dashboard(self) -> None:
+        from mou_tracker.domain.periods import Quarter
+        from mou_tracker.services import queries
+
+        ctx, future = self.ctx, self._first_dashboard
+        day = ctx.reference_day
+        try:
+            future.set_result(ctx.source.read(lambda s: queries.dashboard(s, ctx.partnership_id, Quarter.of(day),
+                                                                          day)))
+        except BaseException as exc:  # handed to the dashboard, which shows it
+            future.set_exception(exc)
+
+    def warm_up(self) -> None:
+        """Once the dashboard is up, load the other screens' code in the background, so that their first
+        visit is as quick as later ones."""
+
+        def load() -> None:
+            import mou_tracker.tui.forms  # noqa: F401
+
+            for mode, _key, _name in SCREENS:
+                screen_class(mode)
+
+        # a moment later, so as not to compete with the first paint
+        self.set_timer(WARM_UP_DELAY, threading.Thread(target=load, name="mou-warm-up", daemon=True).start)
+
+    def first_dashboard(self) -> Future[Any] | None:
+        """The dashboard computed at start-up, once (later loads compute their own)."""
+        future, self._first_dashboard = self._first_dashboard, None  # type: ignore[assignment]
+        return future
+
+    # Errors and writes ----------------------------------------------------------------------------------------
+    def show_problem(self, exc: BaseException) -> None:
+        """Tell the user what went wrong, in one or a few lines; bugs go to the log, never to the screen."""
+        if isinstance(exc, MouError):
+            self.notify("\n".join(exc.lines()), title="Not done", severity="error", timeout=8)
+        else:
+            self.notify(unexpected_message(exc), title="Problem", severity="error", timeout=12)
+
+    def data_changed(self) -> None:
+        """A write succeeded: every screen reloads when next shown, except the one that made the change
+        (under its dialog), which reloads itself."""
+        self.data_version += 1
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, MouScreen):
+                screen.loaded_version = self.data_version
+                break
+
+    async def write(self, call: Callable[[Reason | None], T], reason: Reason | None = None) -> T:
+        """Run a service-layer write off the UI thread. When the audit trail needs a reason for it, ask for
+        one and try again. Raises MouError (to show), or Cancelled when the user declines to give a reason.
+        Must run inside a worker (it may wait for the reason dialog)."""
+        if self.ctx.read_only:
+            raise PermissionDenied("this session is read-only: no change can be made")
+        while True:
+            try:
+                result = await asyncio.to_thread(call, reason)
+            except ReasonRequired as exc:
+                if reason is not None:
+                    raise
+                from mou_tracker.tui.forms import ReasonScreen
+
+                message = "; ".join(p.message for p in exc.problems)
+                reason = await self.push_screen_wait(ReasonScreen("A reason is needed", message[:1].upper()
+                                                                  + message[1:] + "."))
+                if reason is None:
+                    raise Cancelled() from None
+                continue
+            except MouError:
+                raise
+            except Exception as exc:
+                raise MouError(unexpected_message(exc)) from exc
+            self.data_changed()
+            return result
+
+    async def confirm_delete(self, what: str, detail: str, call: Callable[[Reason], Any]) -> bool:
+        """Ask to confirm a delete and for its reason, then delete. Returns True when deleted."""
+        from mou_tracker.tui.forms import ReasonScreen
+
+        reason = await self.push_screen_wait(ReasonScreen(f"Delete {what}?", detail, confirm="Delete",
+                                                          danger=True))
+        if reason is None:
+            return False
+        try:
+            await self.write(lambda _r: call(reason), reason)
+        except Cancelled:
+            return False
+        except MouError as exc:
+            self.show_problem(exc)
+            return False
+        self.notify(f"Deleted {what}.", timeout=4)
+        return True
+
+    # Keys, palette --------------------------------------------------------------------------------------------
+    def action_toggle_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key, name in SCREENS:
+            yield SystemCommand(f"Go to {name}", f"Open the {name} screen (key {key})",
+                                partial(self.switch_mode, mode))
+        seen: set[str] = set()
+        # this screen's own actions, as bound now (what the footer shows)
+        for _key, (namespace, binding, enabled, tooltip) in screen.active_bindings.items():
+            if namespace is self or not enabled or binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(f"{binding.description}", tooltip or binding.tooltip or binding.description,
+                                partial(self.run_action, binding.action, namespace))
+        # every other screen's actions: switch there, then act
+        for mode, _key, name in SCREENS:
+            cls = screen_class(mode)
+            if isinstance(screen, cls):
+                continue
+            for binding in cls.BINDINGS:  # type: ignore[attr-defined]
+                b = binding if isinstance(binding, Binding) else Binding(*binding)
+                if not b.show or (self.ctx.read_only and is_edit_action(b.action)):
+                    continue
+                yield SystemCommand(f"{name}: {b.description}", b.tooltip or f"{b.description} on the {name} screen",
+                                    partial(self._act_on, mode, b.action))
+
+    async def _act_on(self, mode: str, action: str) -> None:
+        await self.switch_mode(mode)
+        await self.screen_stack[0].run_action(action)
+
+    # Life cycle -----------------------------------------------------------------------------------------------
+    def on_unmount(self) -> None:
+        self.ctx.close()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # last resort: a bug escaped every handler. Keep the traceback in the log, tell the user in one line.
+        self._crash_note = unexpected_message(error)
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        if self._exit_renderables:
+            self._exit_renderables.clear()
+            print(f"error: {self._crash_note or 'unexpected problem in the terminal UI'}", file=sys.stderr)
+
+
+def build_app(db: Database, actor: str, *, partnership: str | None = None, read_only: bool = False,
+              as_of: date | None = None, today: date | None = None) -> MouApp:
+    """The app, with its context resolved (partnership, rights). ``today`` fixes the clock for tests."""
+    return MouApp(open_context(db, actor, partnership=partnership, read_only=read_only, as_of=as_of, today=today))
+
+
+def run_app(db: Database, actor: str, *, partnership: str | None = None, read_only: bool = False,
+            as_of: date | None = None) -> None:
+    """Open the terminal UI (blocks until the user quits). Problems before the UI opens (no such
+    partnership, an unreadable database) are raised as MouError for the CLI to print."""
+    app = build_app(db, actor, partnership=partnership, read_only=read_only, as_of=as_of)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)

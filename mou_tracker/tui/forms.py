@@ -1,0 +1,298 @@
+"""Modal forms: add/edit a record, give a reason, confirm a delete, read a record's detail.
+
+Forms are built from the service layer's own field definitions (``services.fields.Field``), so a field is
+labelled, checked and explained exactly as the import and the CLI do it. A field is checked when it loses
+focus; the whole record is checked by the service layer on save, and every problem is shown under its
+field. Escape cancels any of these dialogs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static
+
+from mou_tracker.domain.codes import KENYA_COUNTIES, REASON_CATEGORIES
+from mou_tracker.errors import MouError, ValidationError
+from mou_tracker.services.audit import Reason
+from mou_tracker.services.fields import Field
+from mou_tracker.tui import format as fmt
+
+if TYPE_CHECKING:
+    from mou_tracker.tui.app import MouApp
+
+GENERAL = "__general__"
+PLACEHOLDERS = {"date": "YYYY-MM-DD", "period": "YYYY-Qn, e.g. 2025-Q3", "currency": "e.g. USD, KES",
+                "county": "one of Kenya's 47 counties (→ completes)"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form. ``field`` is the service layer's definition (parsing, label, vocabulary)."""
+
+    field: Field
+    locked: bool = False
+    hint: str = ""
+
+    @property
+    def attr(self) -> str:
+        return self.field.attr
+
+    @property
+    def label(self) -> str:
+        return self.field.label
+
+
+def form_fields(fields: Sequence[Field], *, skip: Sequence[str] = (), locked: Sequence[str] = (),
+                hints: dict[str, str] | None = None) -> list[FormField]:
+    hints = hints or {}
+    return [FormField(f, f.attr in locked, hints.get(f.attr, "")) for f in fields if f.attr not in skip]
+
+
+class Dialog(ModalScreen[Any]):
+    """A modal that Escape cancels (dismissing with None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
+class RecordForm(Dialog):
+    """Add or edit one record. ``save(values, reason)`` calls the service layer; when it needs a reason the
+    app asks for one and saves again. Dismisses with the save's result, or None when cancelled."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
+                 save: Callable[[dict[str, Any], Reason | None], Any], *, note: str = "") -> None:
+        super().__init__(classes="form-screen")
+        self.title_text = title
+        self.fields = list(fields)
+        self.initial = dict(values or {})
+        self.save_fn = save
+        self.note = note
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            if self.note:
+                yield Static(self.note, classes="dialog-note")
+            yield Static(id="form-error", classes="form-error")
+            with VerticalScroll(classes="form-body"):
+                for f in self.fields:
+                    yield from self._field_row(f)
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="cancel", compact=True)
+
+    def _field_row(self, f: FormField) -> ComposeResult:
+        value = self.initial.get(f.attr)
+        widget: Widget
+        if f.field.vocab:
+            options = [(v, v) for v in f.field.vocab]
+            widget = Select(options, value=value if value in f.field.vocab else Select.NULL,
+                            allow_blank=not f.field.required or value not in f.field.vocab,
+                            prompt="(none)" if not f.field.required else "choose…", id=f"f-{f.attr}",
+                            compact=True)
+        else:
+            suggester = SuggestFromList(KENYA_COUNTIES, case_sensitive=False) if f.field.kind == "county" else None
+            widget = Input(fmt.input_value(value), placeholder=PLACEHOLDERS.get(f.field.kind, ""),
+                           id=f"f-{f.attr}", suggester=suggester, compact=True)
+        widget.disabled = f.locked
+        with Horizontal(classes="field-row"):
+            yield Label(f"{f.label}{' *' if f.field.required else ''}", classes="field-label")
+            yield widget
+        if f.hint:
+            yield Static(f.hint, classes="field-hint")
+        yield Static(classes="field-error", id=f"e-{f.attr}")
+
+    def on_mount(self) -> None:
+        for f in self.fields:
+            if not f.locked:
+                widget = self.query_one(f"#f-{f.attr}")
+                widget.focus()
+                if isinstance(widget, Input):  # a stray key must not replace what is there
+                    self.call_after_refresh(widget.action_end)
+                break
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.attr}")
+            if isinstance(widget, Select):
+                out[f.attr] = None if widget.value is Select.NULL else widget.value
+            else:
+                text = widget.value.strip()  # type: ignore[attr-defined]
+                out[f.attr] = text or None
+        return out
+
+    # Inline checks ------------------------------------------------------------------------------------------
+    @on(Input.Blurred)
+    def _check_one(self, event: Input.Blurred) -> None:
+        attr = (event.input.id or "")[2:]
+        f = next((x for x in self.fields if x.attr == attr), None)
+        if f is None:
+            return
+        _value, problem = f.field.parse(event.value)
+        self._set_error(attr, problem.message if problem else "")
+
+    def _set_error(self, attr: str, message: str) -> None:
+        target = self.query_one("#form-error", Static) if attr == GENERAL else self.query_one(f"#e-{attr}", Static)
+        target.update(message)
+        target.set_class(bool(message), "-shown")
+        if attr != GENERAL:
+            self.query_one(f"#f-{attr}").set_class(bool(message), "-invalid")
+
+    def show_problems(self, exc: MouError) -> None:
+        """Put each problem under its field (or at the top when it names no field of this form)."""
+        by_label = {f.label: f.attr for f in self.fields}
+        general: list[str] = []
+        for f in self.fields:
+            self._set_error(f.attr, "")
+        if isinstance(exc, ValidationError):
+            per_field: dict[str, list[str]] = {}
+            for p in exc.problems:
+                attr = by_label.get(p.field)
+                if attr is None:
+                    general.append(str(p))
+                else:
+                    per_field.setdefault(attr, []).append(p.message)
+            for attr, messages in per_field.items():
+                self._set_error(attr, "; ".join(messages))
+            first = next((f for f in self.fields if f.attr in per_field and not f.locked), None)
+            if first is not None:
+                self.query_one(f"#f-{first.attr}").focus()
+        else:
+            general.extend(exc.lines())
+        self._set_error(GENERAL, "\n".join(general))
+
+    # Saving -------------------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.saving = True
+        values = self.values()
+        self.run_worker(self._save(values), exclusive=True, group="edit", exit_on_error=False)
+
+    async def _save(self, values: dict[str, Any]) -> None:
+        app: MouApp = self.app  # type: ignore[assignment]
+        try:
+            outcome = await app.write(lambda reason: self.save_fn(values, reason))
+        except MouError as exc:
+            self.show_problems(exc)
+            return
+        finally:
+            self.saving = False
+        if outcome is not None:
+            self.dismiss(outcome)
+
+
+class ReasonScreen(Dialog):
+    """Ask why: a reason category (SPEC section 7) and a few words. Dismisses with a ``Reason`` or None."""
+
+    def __init__(self, title: str, message: str, *, confirm: str = "Save", danger: bool = False) -> None:
+        super().__init__(classes="form-screen")
+        self.title_text = title
+        self.message = message
+        self.confirm = confirm
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog reason-dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.message, classes="dialog-note")
+            yield Static(id="form-error", classes="form-error")
+            with Horizontal(classes="field-row"):
+                yield Label("Reason category *", classes="field-label")
+                yield Select([(c, c) for c in REASON_CATEGORIES], id="category", prompt="choose…", compact=True)
+            with Horizontal(classes="field-row"):
+                yield Label("Explanation *", classes="field-label")
+                yield Input(placeholder="a few words for the audit trail", id="reason-text", compact=True)
+            with Horizontal(classes="buttons"):
+                yield Button(self.confirm, id="confirm", variant="error" if self.danger else "primary", compact=True)
+                yield Button("Cancel (Esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#category", Select).focus()
+
+    @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted)
+    def _confirm(self) -> None:
+        category = self.query_one("#category", Select).value
+        text = self.query_one("#reason-text", Input).value
+        error = self.query_one("#form-error", Static)
+        if category is Select.NULL:
+            error.update("Reason: choose a category")
+            error.add_class("-shown")
+            self.query_one("#category", Select).focus()
+            return
+        try:
+            reason = Reason.of(str(category), text)
+        except ValidationError as exc:
+            error.update("\n".join(exc.lines()))
+            error.add_class("-shown")
+            self.query_one("#reason-text", Input).focus()
+            return
+        self.dismiss(reason)
+
+
+class RecordDetail(Dialog):
+    """A record's fields, read-only, with the actions the user may take on it (each dismisses with its id)."""
+
+    def __init__(self, title: str, rows: Sequence[tuple[str, Any]], actions: Sequence[tuple[str, str, str]] = ()
+                 ) -> None:
+        super().__init__(classes="form-screen")
+        self.title_text = title
+        self.rows = list(rows)
+        self.actions = list(actions)
+        self._bindings_for_actions = {key: action_id for key, _label, action_id in actions}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="form-body"):
+                yield Static(key_values(self.rows), classes="detail-body")
+            with Horizontal(classes="buttons"):
+                for key, label, action_id in self.actions:
+                    yield Button(f"{label} ({key})", id=f"act-{action_id}",
+                                 variant="error" if action_id == "delete" else "default", compact=True)
+                yield Button("Close (Esc)", id="cancel", compact=True)
+
+    def on_key(self, event: Any) -> None:
+        action = self._bindings_for_actions.get(event.key)
+        if action is not None:
+            event.stop()
+            self.dismiss(action)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("act-"):
+            self.dismiss(event.button.id[4:])
+
+
+def key_values(rows: Sequence[tuple[str, Any]]) -> Content:
+    """'Label: value' lines with the labels aligned."""
+    width = max((len(k) for k, _ in rows), default=0)
+    lines = [Content.assemble((f"{k:>{width}}  ", "bold"), fmt.text(v)) for k, v in rows]
+    return Content("\n").join(lines)

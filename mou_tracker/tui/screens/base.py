@@ -1,0 +1,186 @@
+"""What every screen shares: navigation, title line, footer, read-only enforcement, background loading."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from mou_tracker.services.audit import Reason
+from mou_tracker.services.queries import ListRequest, Page
+from mou_tracker.tui.context import UIContext
+from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, TitleBar
+
+if TYPE_CHECKING:
+    from mou_tracker.tui.app import MouApp
+    from mou_tracker.tui.forms import FormField
+
+T = TypeVar("T")
+
+#: actions that change records: never offered in a read-only session (the service layer refuses them too)
+EDIT_PREFIXES = ("add_", "edit_", "delete_", "remove_")
+
+
+def is_edit_action(action: str) -> bool:
+    return action.startswith(EDIT_PREFIXES)
+
+
+class MouScreen(Screen[None]):
+    """A screen of the app. Subclasses set ``MODE`` (which navigation tab it belongs to) and ``HEADING``,
+    compose their body in ``compose_body`` and (re)load their data in ``refresh_data``."""
+
+    MODE: ClassVar[str] = "dashboard"
+    HEADING: ClassVar[str] = ""
+    #: the id of the screen's main paged table, if it has one (it gets the focus and ``refresh_data``)
+    TABLE: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.TABLE and "AUTO_FOCUS" not in cls.__dict__:
+            cls.AUTO_FOCUS = f"#{cls.TABLE} > PageTable"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded_version = -1
+        self._load_timers: dict[str, Timer] = {}
+
+    @property
+    def mou(self) -> MouApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> UIContext:
+        return self.mou.ctx
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar()
+        yield from self.compose_body()
+        yield NavBar(self.MODE)
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.set_heading(self.HEADING)
+
+    def set_heading(self, heading: str | Content) -> None:
+        self.query_one(TitleBar).set_heading(heading)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (is_edit_action(action) and self.ctx.read_only)
+
+    # Keeping the data fresh ---------------------------------------------------------------------------------
+    def on_screen_resume(self) -> None:
+        if self.loaded_version != self.mou.data_version:
+            self.loaded_version = self.mou.data_version
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Load (or reload) what the screen shows; called when it is shown and after changes elsewhere."""
+        if self.TABLE:
+            self.table.reload()
+
+    @property
+    def table(self) -> PagedTable[Any]:
+        return self.query_one(f"#{self.TABLE}", PagedTable)
+
+    def list_table(self, columns: Sequence[Col[Any]], query: Callable[[Any, int, ListRequest], Page[Any]],
+                   key: Callable[[Any], str], noun: str) -> PagedTable[Any]:
+        """The screen's main table, fed by ``query(session, partnership_id, request)``."""
+        source, pid = self.ctx.source, self.ctx.partnership_id
+        return PagedTable(columns, lambda req: source.read(lambda s: query(s, pid, req)), key, noun=noun,
+                          id=self.TABLE)
+
+    def act_on_current(self, flow: Callable[[Any], Awaitable[Any]]) -> None:
+        """Run an edit flow on the table's current row (nothing when the table is empty)."""
+        row = self.table.current
+        if row is not None:
+            run_edit(self, lambda: flow(row))
+
+    def load(self, fn: Callable[[], T], apply: Callable[[T], None], *, cover: Widget | None = None,
+             group: str = "load") -> None:
+        """Run ``fn`` in a thread (a newer load in the same group supersedes it) and hand its result to
+        ``apply`` on the UI thread. ``cover`` shows a loading indicator if the load is slow."""
+        if cover is not None and group not in self._load_timers:
+            self._load_timers[group] = self.set_timer(LOADING_DELAY, lambda: setattr(cover, "loading", True))
+
+        def work() -> None:
+            worker = get_current_worker()
+            try:
+                result = fn()
+            except Exception as exc:  # shown to the user, never a crash
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._load_done, group, cover, None, exc, apply)
+                return
+            if not worker.is_cancelled:
+                try:
+                    self.app.call_from_thread(self._load_done, group, cover, result, None, apply)
+                except Exception as exc:  # a bug showing the result: shown, never swallowed
+                    self.app.call_from_thread(self._load_done, group, cover, None, exc, apply)
+
+        self.run_worker(work, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def _load_done(self, group: str, cover: Widget | None, result: Any, exc: Exception | None,
+                   apply: Callable[[Any], None]) -> None:
+        timer = self._load_timers.pop(group, None)
+        if timer is not None:
+            timer.stop()
+        if cover is not None:
+            cover.loading = False
+        if exc is not None:
+            self.mou.show_problem(exc)
+            return
+        apply(result)
+
+
+class SubScreen(MouScreen):
+    """A screen pushed over a list (a training with its participants, a milestone with its history)."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+
+def run_edit(screen: MouScreen, flow: Callable[[], Awaitable[Any]]) -> None:
+    """Run an edit flow (forms, reason prompts, confirmations) as a worker: dialogs are awaited in it, and
+    whatever goes wrong is shown to the user, never raised."""
+    from mou_tracker.tui.app import Cancelled
+
+    async def guarded() -> None:
+        try:
+            await flow()
+        except Cancelled:
+            pass
+        except Exception as exc:  # MouError or a bug: shown, never a crash
+            screen.mou.show_problem(exc)
+
+    screen.run_worker(guarded(), group="edit", exclusive=True, exit_on_error=False)
+
+
+async def open_form(screen: MouScreen, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
+                    save: Callable[[dict[str, Any], Reason | None], Any], note: str = "") -> Any:
+    """Show a record form and wait: the save's result, or None when cancelled."""
+    from mou_tracker.tui.forms import RecordForm
+
+    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note))
+
+
+async def open_detail(screen: MouScreen, title: str, rows: Sequence[tuple[str, Any]], *, edit: bool = True,
+                      delete: bool = True) -> str | None:
+    """Show a record's fields; returns "edit" or "delete" when the user picks that action (never offered in
+    a read-only session), else None."""
+    from mou_tracker.tui.forms import RecordDetail
+
+    actions = []
+    if edit and not screen.ctx.read_only:
+        actions.append(("e", "Edit", "edit"))
+        if delete:
+            actions.append(("x", "Delete", "delete"))
+    return await screen.app.push_screen_wait(RecordDetail(title, rows, actions))

@@ -1,0 +1,207 @@
+"""Trainings and their participants (attendances), with the disaggregation by sex and agency."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Static
+
+from mou_tracker.services import queries
+from mou_tracker.services.programme import ATTENDANCE_FIELDS, TRAINING_FIELDS
+from mou_tracker.services.queries import AttendanceRow, Disaggregation, TrainingRow
+from mou_tracker.tui import format as fmt
+from mou_tracker.tui.forms import form_fields
+from mou_tracker.tui.screens.base import MouScreen, SubScreen, open_form, run_edit
+from mou_tracker.tui.widgets import Col, PagedTable
+
+TRAINING_COLUMNS: tuple[Col[TrainingRow], ...] = (
+    Col("code", "Training ID", lambda r: r.code, width=12),
+    Col("end_date", "Ends", lambda r: r.end_date, width=10),
+    Col("title", "Title", lambda r: r.title, width=30),
+    Col("county", "County", lambda r: r.county, width=12),
+    Col("", "People", lambda r: r.participants, right=True, width=6),
+    Col("", "F", lambda r: r.women, right=True, width=3),
+    Col("", "M", lambda r: r.men, right=True, width=3),
+)
+
+ATTENDANCE_COLUMNS: tuple[Col[AttendanceRow], ...] = (
+    Col("name", "Name", lambda r: r.name, width=28),
+    Col("sex", "Sex", lambda r: r.sex, width=3),
+    Col("agency", "Agency", lambda r: r.agency, width=17),
+    Col("role", "Role", lambda r: r.role, width=14),
+    Col("staff_number", "Staff number", lambda r: r.staff_number, width=12),
+    Col("pre_score", "Pre", lambda r: fmt.input_value(r.pre_score) or "–", right=True, width=5),
+    Col("post_score", "Post", lambda r: fmt.input_value(r.post_score) or "–", right=True, width=5),
+)
+
+IDENTITY_HINT = "A person is known by staff number, else name and agency; to correct these, remove and re-add."
+
+
+def disaggregation_line(d: Disaggregation, noun: str) -> Content:
+    if not d.total:
+        return Content(f"No {noun} yet.")
+    sexes = " · ".join(f"{s} {n}" for s, n in d.by_sex)
+    agencies = " · ".join(f"{a} {n}" for a, n in d.by_agency)
+    return Content.assemble((f"{d.total:,} {noun}", "bold"), f": {sexes}  |  {agencies}")
+
+
+class TrainingsScreen(MouScreen):
+    MODE = "trainings"
+    HEADING = "Trainings"
+    TABLE = "trainings"
+    BINDINGS = [
+        Binding("a", "add_training", "Add", tooltip="Add a training"),
+        Binding("e", "edit_training", "Edit", tooltip="Edit the selected training"),
+        Binding("x", "delete_training", "Delete", tooltip="Delete the selected training and its attendances"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="disaggregation", classes="summary")
+        yield self.list_table(TRAINING_COLUMNS, queries.trainings, lambda r: r.code, "trainings")
+
+    def refresh_data(self) -> None:
+        super().refresh_data()
+        pid = self.ctx.partnership_id
+        self.load(lambda: self.ctx.source.read(lambda s: queries.disaggregation(s, pid)),
+                  lambda d: self.query_one("#disaggregation", Static).update(
+                      disaggregation_line(d, "people trained")), group="summary")
+
+    @on(PagedTable.Opened, "#trainings")
+    def _open(self, event: PagedTable.Opened) -> None:
+        self.app.push_screen(TrainingDetail(event.row.code))
+
+    def action_add_training(self) -> None:
+        async def flow() -> None:
+            result = await open_form(self, "Add a training", form_fields(TRAINING_FIELDS), {},
+                                     lambda v, r: self.ctx.services.save_training(v, r))
+            if result is not None:
+                self.refresh_data()
+                self.app.push_screen(TrainingDetail(result.obj.code, add_first=True))
+
+        run_edit(self, flow)
+
+    def action_edit_training(self) -> None:
+        self.act_on_current(lambda row: edit_training(self, row))
+
+    def action_delete_training(self) -> None:
+        self.act_on_current(self._delete)
+
+    async def _delete(self, row: TrainingRow) -> None:
+        people = f" and its {row.participants} attendance(s)" if row.participants else ""
+        if await self.mou.confirm_delete(
+                f"training {row.code}", f"{row.title}, ending {row.end_date}. This removes the training{people}; "
+                "the audit trail keeps them.", lambda reason: self.ctx.services.delete_training(row.code, reason)):
+            self.refresh_data()
+
+
+async def edit_training(screen: MouScreen, row: TrainingRow) -> bool:
+    result = await open_form(screen, f"Edit training {row.code}", form_fields(TRAINING_FIELDS, locked=("code",)),
+                             row.values(), lambda v, r: screen.ctx.services.save_training(v, r))
+    if result is not None:
+        screen.refresh_data()
+    return result is not None
+
+
+class TrainingDetail(SubScreen):
+    """One training: its details, its participants and their disaggregation."""
+
+    MODE = "trainings"
+    TABLE = "attendances"
+    BINDINGS = [
+        Binding("a", "add_participant", "Add participant", tooltip="Record a participant's attendance"),
+        Binding("e", "edit_participant", "Edit", tooltip="Edit the selected attendance (scores, role, sex)"),
+        Binding("x", "remove_participant", "Remove", tooltip="Remove the selected attendance"),
+        Binding("t", "edit_training", "Edit training", tooltip="Edit this training's details"),
+    ]
+
+    def __init__(self, code: str, *, add_first: bool = False) -> None:
+        super().__init__()
+        self.code = code
+        self.training: TrainingRow | None = None
+        self.add_first = add_first
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="training-info", classes="summary")
+        yield Static(id="training-people", classes="summary")
+        yield PagedTable(ATTENDANCE_COLUMNS, None, lambda r: str(r.participant_id), noun="participants",
+                         id="attendances")
+
+    def refresh_data(self) -> None:
+        pid, code = self.ctx.partnership_id, self.code
+
+        def fetch() -> tuple[TrainingRow | None, Disaggregation | None]:
+            def read(s: object) -> tuple[TrainingRow | None, Disaggregation | None]:
+                t = queries.training(s, pid, code)  # type: ignore[arg-type]
+                return t, None if t is None else queries.disaggregation(s, pid, t.id)  # type: ignore[arg-type]
+            return self.ctx.source.read(read)
+
+        self.load(fetch, self._show)
+
+    def _show(self, found: tuple[TrainingRow | None, Disaggregation | None]) -> None:
+        t, people = found
+        if t is None:
+            self.set_heading(f"Training {self.code} · not found (deleted?)")
+            return
+        self.training = t
+        self.set_heading(Content.assemble(("Training ", "bold"), (t.code, "bold"), f" · {t.title}"))
+        self.query_one("#training-info", Static).update(Content.assemble(
+            f"{t.start_date} – {t.end_date} · {t.county}" + (f" ({t.venue})" if t.venue else ""),
+            f" · {t.delivery or '–'} · lead {t.lead or '–'} · cost "
+            f"{(t.currency or '') + ' ' + fmt.money(t.cost) if t.cost is not None else '–'} · topic {t.topic}"))
+        if people is not None:
+            self.query_one("#training-people", Static).update(disaggregation_line(people, "participants"))
+        table = self.table
+        if table.fetch is None:
+            tid = t.id
+            table.fetch = lambda req: self.ctx.source.read(lambda s: queries.attendances(s, tid, req))
+        table.reload()
+        if self.add_first and not self.ctx.read_only:
+            self.add_first = False
+            self.action_add_participant()
+
+    def action_add_participant(self) -> None:
+        async def flow() -> None:
+            added = 0
+            while True:
+                note = (f"{added} added. Add the next participant, or Esc when done." if added else
+                        "Esc when done. " + IDENTITY_HINT)
+                result = await open_form(self, f"Add a participant to {self.code}",
+                                         form_fields(ATTENDANCE_FIELDS, skip=("training_code",)), {},
+                                         lambda v, r: self.ctx.services.record_attendance(
+                                             {**v, "training_code": self.code}, r), note=note)
+                if result is None:
+                    break
+                added += 1
+                self.refresh_data()
+
+        run_edit(self, flow)
+
+    def action_edit_participant(self) -> None:
+        self.act_on_current(self._edit_participant)
+
+    async def _edit_participant(self, row: AttendanceRow) -> None:
+        before = row.values(self.code)
+        if await open_form(self, f"Edit {row.name}'s attendance of {self.code}",
+                           form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
+                                       locked=("name", "agency", "staff_number")),
+                           before, lambda v, r: self.ctx.services.record_attendance({**before, **v}, r),
+                           note=IDENTITY_HINT):
+            self.refresh_data()
+
+    def action_remove_participant(self) -> None:
+        self.act_on_current(self._remove_participant)
+
+    async def _remove_participant(self, row: AttendanceRow) -> None:
+        services, code = self.ctx.services, self.code
+        if await self.mou.confirm_delete(
+                f"{row.name}'s attendance", f"{row.name} ({row.agency}) will no longer count as attending {code}.",
+                lambda reason: services.remove_attendance(code, row.participant_id, reason)):
+            self.refresh_data()
+
+    def action_edit_training(self) -> None:
+        if self.training is not None:
+            training = self.training
+            run_edit(self, lambda: edit_training(self, training))
+

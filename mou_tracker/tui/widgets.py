@@ -1,0 +1,604 @@
+"""Widgets shared by the screens: the navigation bar, the title line, the SQL-paged table and the
+dashboard's indicator bars."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.color import Color, ColorParseError
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
+
+from mou_tracker.services.indicators import Progress
+from mou_tracker.services.queries import ListRequest, Page
+from mou_tracker.tui import format as fmt
+
+if TYPE_CHECKING:
+    from mou_tracker.tui.app import MouApp
+
+R = TypeVar("R")
+
+#: (mode, key, name) of every screen, in the order of the navigation bar
+SCREENS = (
+    ("dashboard", "1", "Dashboard"),
+    ("indicators", "2", "Indicators"),
+    ("trainings", "3", "Trainings"),
+    ("support", "4", "Support"),
+    ("milestones", "5", "Milestones"),
+    ("grant", "6", "Grant"),
+    ("reports", "7", "Reports"),
+    ("audit", "8", "Audit"),
+)
+
+LOADING_DELAY = 0.3  # seconds before a slow load shows its loading indicator
+COUNT_DELAY = 0.15  # seconds after a page is shown before its matches are counted
+
+#: a table cell with a style: (text, style), where the style may name theme colours ("bold $error")
+Styled = tuple[str, str]
+
+
+def rich_style(app: App[Any], style: str) -> str:
+    """A Rich style for a style naming theme colours, for widgets that draw Rich text (the table cells)."""
+    parts = []
+    for token in style.split():
+        if token == "$text-muted":
+            parts.append("dim")
+        elif token.startswith("$"):
+            try:
+                parts.append(Color.parse(app.theme_variables.get(token[1:], "")).hex)
+            except ColorParseError:
+                continue
+        else:
+            parts.append(token)
+    return " ".join(parts)
+
+
+class NavBar(Static):
+    """Every screen with its key, the current one highlighted; a click on a name opens that screen."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+        self._spans: list[tuple[int, int, str]] = []
+
+    def on_mount(self) -> None:
+        parts: list[str | tuple[str, str]] = []
+        x = 0
+        for mode, key, name in SCREENS:
+            active = mode == self.current
+            parts += [(key, "bold $accent on $primary-muted" if active else "bold $accent"),
+                      (name, "bold $text-primary on $primary-muted" if active else "$text-muted"), " "]
+            self._spans.append((x, x + len(key) + len(name), mode))
+            x += len(key) + len(name) + 1
+        self.update(Content.assemble(*parts))
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, mode in self._spans:
+            if start <= event.x < end:
+                event.stop()
+                self.app.switch_mode(mode)
+                return
+
+
+class TitleBar(Horizontal):
+    """The screen's heading on the left; who is working, and how, on the right."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="heading")
+        yield Static(id="badges")
+
+    def on_mount(self) -> None:
+        app: MouApp = self.app  # type: ignore[assignment]
+        ctx = app.ctx
+        parts: list[str | tuple[str, str]] = []
+        if ctx.as_of is not None:
+            parts += [(f" as of {ctx.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
+        if ctx.read_only:
+            parts += [(" read-only ", "bold $text-warning on $warning-muted"), " "]
+        parts.append((ctx.actor, "$text-muted"))
+        self.query_one("#badges", Static).update(Content.assemble(*parts))
+
+    def set_heading(self, heading: str | Content) -> None:
+        self.query_one("#heading", Static).update(heading)
+
+
+# The paged table -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Col(Generic[R]):
+    """A column: ``key`` is the sort key the query knows (empty when the column cannot sort); ``id`` names
+    a column that does not sort (its key in the table)."""
+
+    key: str
+    label: str
+    get: Callable[[R], Any]
+    width: int | None = None
+    right: bool = False
+    id: str = ""
+
+    @property
+    def column_key(self) -> str:
+        return self.id or self.key or self.label
+
+
+class Cell:
+    """One line of text in a table cell, cut to the column with an ellipsis. Far cheaper to draw than Rich
+    ``Text`` (no wrapping machinery), which matters when a filter keystroke redraws a whole page."""
+
+    __slots__ = ("text", "style", "right", "width")
+
+    def __init__(self, text: str, style: str = "", right: bool = False) -> None:
+        self.text = " ".join(text.split()) if "\n" in text else text
+        self.style = Style.parse(style) if style else Style.null()
+        self.right = right
+        self.width = cell_len(self.text)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        width = options.max_width
+        text = self.text
+        if self.width > width:
+            text = set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
+        pad = " " * (width - cell_len(text))
+        yield Segment(pad + text if self.right else text + pad, self.style)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PageTable(DataTable[Any]):
+    """A DataTable that asks for the next or previous page when the cursor runs off its edge."""
+
+    class Edge(Message):
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.Edge(+1))
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row <= 0:
+            self.post_message(self.Edge(-1))
+            return
+        super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.Edge(+1))
+            return
+        super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.row_count and self.cursor_row <= 0:
+            self.post_message(self.Edge(-1))
+            return
+        super().action_page_up()
+
+
+class _RowMessage(Message):
+    def __init__(self, table: PagedTable[Any], row: Any, column: str | None = None) -> None:
+        super().__init__()
+        self.table = table
+        self.row = row
+        self.column = column
+
+    @property
+    def control(self) -> PagedTable[Any]:
+        return self.table
+
+
+class PagedTable(Vertical, Generic[R]):
+    """A table fed one page at a time by a query that filters, sorts and pages in SQL.
+
+    ``fetch(request)`` runs in a thread worker (a stale load is dropped when a newer one starts), so typing
+    in the filter never blocks the UI. Rows are keyed by ``key(row)``; Enter posts ``Opened``.
+    """
+
+    BINDINGS = [
+        Binding("slash", "start_filter", "Filter", tooltip="Filter the rows (matches any column)"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (again: reverse)"),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False),
+        Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
+    ]
+
+    class Opened(_RowMessage):
+        """Enter (or a click on the selected row) on a row; ``column`` is the column key in cell mode."""
+
+    class Highlighted(_RowMessage):
+        """The cursor moved to a row (or a cell)."""
+
+    filtering: reactive[bool] = reactive(False)
+
+    def __init__(self, columns: Sequence[Col[R]], fetch: Callable[[ListRequest], Page[R]] | None,
+                 key: Callable[[R], str], *, noun: str = "rows", page_size: int = 100,
+                 cursor_type: str = "row", fixed_columns: int = 0, header_height: int = 1,
+                 id: str | None = None) -> None:
+        super().__init__(id=id, classes="paged")
+        self.columns = list(columns)
+        self.fetch = fetch
+        self.key = key
+        self.noun = noun
+        self.request = ListRequest(limit=page_size)
+        self.page: Page[R] | None = None
+        #: the request whose page is on screen (``request`` may be newer, still loading)
+        self.shown: ListRequest | None = None
+        #: seconds from the last request to its rows being in the table (for benchmarks and the curious)
+        self.last_latency: float | None = None
+        self._asked_at = 0.0
+        self.rows: dict[str, R] = {}
+        self._cursor_type = cursor_type
+        self._fixed_columns = fixed_columns
+        self._header_height = header_height
+        self._cursor_hint: str | None = None
+        self._loading_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=f"Filter {self.noun}: type to narrow · Enter keeps it · Esc clears",
+                    classes="filter", compact=True)
+        yield PageTable(cursor_type=self._cursor_type, zebra_stripes=True,  # type: ignore[arg-type]
+                        fixed_columns=self._fixed_columns, header_height=self._header_height)
+        yield Static(classes="table-status")
+
+    @property
+    def table(self) -> PageTable:
+        return self.query_one(PageTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("Input.filter", Input)
+
+    def on_mount(self) -> None:
+        self._add_columns()
+        self.watch(self.app, "theme", self._redraw, init=False)
+        if self.fetch is not None:
+            self.reload()
+
+    def _redraw(self) -> None:
+        """Draw the current page again (the theme changed: cell colours follow it)."""
+        if self.page is not None:
+            self._show(self.request, self.page)
+
+    def focus(self, scroll_visible: bool = True) -> PagedTable[R]:
+        self.table.focus(scroll_visible)
+        return self
+
+    def set_columns(self, columns: Sequence[Col[R]]) -> None:
+        self.columns = list(columns)
+        self.table.clear(columns=True)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for col in self.columns:
+            self.table.add_column(self._label(col), width=col.width, key=col.column_key)
+
+    def _label(self, col: Col[R]) -> Text:
+        label = col.label
+        if col.key and col.key == self.request.sort:
+            label += " ↓" if self.request.descending else " ↑"
+        return Text(label, justify="right" if col.right else "left")
+
+    # Loading ------------------------------------------------------------------------------------------------
+    def reload(self, *, cursor: str | None = None) -> None:
+        """Fetch the current page again (after a change, a filter or a page move)."""
+        if self.fetch is None:
+            return
+        self._cursor_hint = cursor
+        self._asked_at = time.perf_counter()
+        if self._loading_timer is None:
+            self._loading_timer = self.set_timer(LOADING_DELAY, self._show_loading)
+        self._load(self.request)
+
+    def _show_loading(self) -> None:
+        self.table.loading = True
+        self.query_one(".table-status", Static).update(f"Loading {self.noun}…")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="page")
+    def _load(self, request: ListRequest) -> None:
+        """The page first (drawn at once), then the count of every match (the status line follows)."""
+        worker = get_current_worker()
+        assert self.fetch is not None
+        try:
+            page = self.fetch(replace(request, want="rows"))
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self._show, request, page)
+            if page.total is None:
+                # count once the typing pauses: a keystroke meanwhile cancels this worker, and the page is
+                # painted without the count competing for the processor
+                time.sleep(COUNT_DELAY)
+                if worker.is_cancelled:
+                    return
+                counted = self.fetch(replace(request, want="count"))
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._counted, request, counted.total)
+        except Exception as exc:  # shown to the user; the table keeps its last page
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, request, exc)
+
+    def _stop_loading(self) -> None:
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        self.table.loading = False
+
+    def _failed(self, request: ListRequest, exc: Exception) -> None:
+        if request != self.request:
+            return
+        self._stop_loading()
+        app: MouApp = self.app  # type: ignore[assignment]
+        app.show_problem(exc)
+        self._update_status()
+
+    def _show(self, request: ListRequest, page: Page[R]) -> None:
+        if request != self.request:  # a newer request is on its way
+            return
+        if not page.rows and page.offset > 0:  # the list shrank below this page: back to the first
+            self.request = replace(request, offset=0)
+            self.reload(cursor="first")
+            return
+        self._stop_loading()
+        table = self.table
+        previous_key = self._current_key()
+        previous_row = table.cursor_row
+        previous_col = table.cursor_column
+        self.page = page
+        self.shown = request
+        self.rows = {self.key(r): r for r in page.rows}
+        with self.app.batch_update():
+            table.clear()
+            for row in page.rows:
+                table.add_row(*(self._cell(c, row) for c in self.columns), key=self.key(row))
+            if table.row_count:
+                if self._cursor_hint == "first":
+                    target = 0
+                elif self._cursor_hint == "last":
+                    target = table.row_count - 1
+                elif previous_key is not None and previous_key in self.rows:
+                    target = table.get_row_index(previous_key)
+                else:
+                    target = min(max(previous_row, 0), table.row_count - 1)
+                table.move_cursor(row=target, column=previous_col, animate=False)
+        self._cursor_hint = None
+        self._update_status()
+        self.last_latency = time.perf_counter() - self._asked_at
+
+    def _counted(self, request: ListRequest, total: int | None) -> None:
+        if request != self.shown or self.page is None:
+            return
+        self.page = replace(self.page, total=total)
+        self._update_status()
+
+    def _cell(self, col: Col[R], row: R) -> Cell:
+        value = col.get(row)
+        style = ""
+        if isinstance(value, tuple):
+            value, style = value
+            style = rich_style(self.app, style)
+        return Cell(value if isinstance(value, str) else fmt.text(value), style, col.right)
+
+    def _current_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:  # the cursor is off the rows (an emptied table)
+            return None
+
+    def _update_status(self) -> None:
+        page = self.page
+        status = self.query_one(".table-status", Static)
+        if page is None:
+            status.update("")
+            return
+        text = self.request.text.strip()
+        if not page.rows and page.offset == 0:
+            status.update(f"No {self.noun} match '{text}'." if text else f"No {self.noun} recorded yet.")
+            return
+        of = "…" if page.total is None else f"{page.total:,}"
+        parts = [f"Showing {page.first:,}–{page.last:,} of {of} {self.noun}"]
+        if text:
+            parts.append(f"filter '{text}'")
+        if self.request.sort:
+            col = next((c for c in self.columns if c.key == self.request.sort), None)
+            if col is not None:
+                parts.append(f"sorted by {col.label} {'↓' if self.request.descending else '↑'}")
+        if page.has_next or page.has_prev:
+            parts.append("[ ] pages")
+        status.update(" · ".join(parts))
+
+    @property
+    def current(self) -> R | None:
+        key = self._current_key()
+        return None if key is None else self.rows.get(key)
+
+    @property
+    def current_column(self) -> str | None:
+        table = self.table
+        if not table.columns or not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).column_key.value)
+
+    # Events ---------------------------------------------------------------------------------------------------
+    @on(PageTable.Edge)
+    def _edge(self, event: PageTable.Edge) -> None:
+        event.stop()
+        self.action_page(event.step)
+
+    def action_page(self, step: int) -> None:
+        page = self.page
+        if page is None or (step > 0 and not page.has_next) or (step < 0 and not page.has_prev):
+            return
+        offset = max(0, page.offset + step * page.limit)
+        self.request = replace(self.request, offset=offset)
+        self.reload(cursor="first" if step > 0 else "last")
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.rows.get(str(event.row_key.value))
+        if row is not None:
+            self.post_message(self.Opened(self, row))
+
+    @on(DataTable.CellSelected)
+    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        row = self.rows.get(str(event.cell_key.row_key.value))
+        if row is not None:
+            self.post_message(self.Opened(self, row, str(event.cell_key.column_key.value)))
+
+    @on(DataTable.RowHighlighted)
+    @on(DataTable.CellHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted | DataTable.CellHighlighted) -> None:
+        event.stop()
+        if isinstance(event, DataTable.CellHighlighted):
+            row_key, column = event.cell_key.row_key, str(event.cell_key.column_key.value)
+        else:
+            row_key, column = event.row_key, None
+        row = self.rows.get(str(row_key.value))
+        if row is not None:
+            self.post_message(self.Highlighted(self, row, column))
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if any(c.key == key for c in self.columns):
+            self._sort_by(key, not self.request.descending if self.request.sort == key else False)
+
+    def action_cycle_sort(self) -> None:
+        keys = [c.key for c in self.columns if c.key]
+        if not keys:
+            return
+        if self.request.sort in keys and not self.request.descending:
+            self._sort_by(self.request.sort, True)
+            return
+        nxt = keys[(keys.index(self.request.sort) + 1) % len(keys)] if self.request.sort in keys else keys[0]
+        self._sort_by(nxt, False)
+
+    def _sort_by(self, key: str, descending: bool) -> None:
+        self.request = replace(self.request, sort=key, descending=descending, offset=0)
+        for col in self.columns:
+            column = self.table.columns.get(col.column_key)  # type: ignore[call-overload]
+            if column is not None:
+                column.label = self._label(col)
+        self.table.refresh()
+        self.reload(cursor="first")
+
+    def action_start_filter(self) -> None:
+        self.filtering = True
+        self.filter_input.focus()
+
+    def watch_filtering(self, filtering: bool) -> None:
+        self.set_class(filtering, "-filtering")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.filtering
+        return True
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filtering = False
+        self.table.focus()
+
+    @on(Input.Changed, ".filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value == self.request.text:
+            return
+        before, shown = self.request.text.strip(), self.shown == self.request and self.page
+        self.request = replace(self.request, text=event.value, offset=0)
+        if shown and not shown.rows and shown.offset == 0 and before and event.value.strip().startswith(before):
+            # nothing contained the shorter text, so nothing contains this one: no need to read every row again
+            self._asked_at = time.perf_counter()
+            self._show(self.request, Page((), 0, 0, self.request.limit))
+            return
+        self.reload(cursor="first")
+
+    @on(Input.Submitted, ".filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.filtering = bool(event.value.strip())
+        self.table.focus()
+
+
+# Dashboard widgets ----------------------------------------------------------------------------------------------------
+STATUS_MARK = {"on_track": "●", "below_target": "▼", "above_target": "▲", "no_target": "·", "no_data": "·"}
+
+
+class IndicatorBars(Widget):
+    """One line per indicator: the quarter's and the cumulative actual against target, coloured by status.
+    The figures are the indicator engine's; this widget only draws them."""
+
+    DEFAULT_CSS = """
+    IndicatorBars { height: auto; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    progress: reactive[Progress | None] = reactive(None, layout=True)
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        # a header, one line per indicator and the legend; lines never wrap (they are cut to the width)
+        return 0 if self.progress is None else len(self.progress.indicators) + 2
+
+    FIGURES_W = 13  # "516.6k/617.5k"
+
+    def render(self) -> Content:
+        progress = self.progress
+        if progress is None:
+            return Content("")
+        width = max(self.size.width, 60)
+        part = self.FIGURES_W + 7  # bar, space, figures, space, percentage (4), mark
+        bar_w = max(5, min(20, (width - 8 - 2 * part - 18) // 2))
+        name_w = width - 8 - 2 * (bar_w + part)
+        head = Content.assemble(
+            ("Code ", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
+            (f"{'Quarter ' + str(progress.period):<{bar_w + part + 2}}", "bold"), ("Cumulative", "bold"))
+        lines = [head]
+        for f in progress.indicators:
+            name = f.name if len(f.name) <= name_w else f.name[: name_w - 1] + "…"
+            parts: list[str | tuple[str, str]] = [(f"{f.code:<5}", "bold"), f"{name:<{name_w}} "]
+            parts += self._bar(f, f.period_actual, f.period_target, f.period_pct, f.status, bar_w)
+            parts.append("  ")
+            parts += self._bar(f, f.cumulative_actual, f.cumulative_target, f.cumulative_pct, f.cumulative_status,
+                               bar_w)
+            lines.append(Content.assemble(*parts))
+        legend = Content.assemble(*[
+            part for status in ("on_track", "below_target", "above_target", "no_target")
+            for part in ((f"{STATUS_MARK[status]} {fmt.status_label(status)}", fmt.status_colour(status)), "  ")])
+        lines.append(legend)
+        return Content("\n").join(lines)
+
+    @classmethod
+    def _bar(cls, f: Any, actual: Any, target: Any, pct: Any, status: str, bar_w: int) -> list[str | tuple[str, str]]:
+        colour = fmt.status_colour(status)
+        share = None if pct is None else float(pct) / 100
+        filled, empty = fmt.bar(share, bar_w)
+        figures = f"{fmt.compact(f, actual)}/{fmt.compact(f, target)}"
+        pct_text = "" if pct is None else (f"{pct:.0f}%" if pct < 1000 else ">999%")
+        return [(filled, colour), (empty, "$text-muted"), " ", (f"{figures:>{cls.FIGURES_W}} ", ""),
+                (f"{pct_text:>4}", colour), (STATUS_MARK.get(status, "·"), colour)]

@@ -1,0 +1,110 @@
+"""Helpers for driving the terminal UI with Textual's Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from datetime import date
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from mou_tracker.db.engine import Database
+from mou_tracker.tui.app import MouApp, build_app
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests in a fresh event loop (Pilot needs one; no async plugin is required)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
+
+
+TODAY = date(2026, 11, 29)  # the demo database's "today"
+SIZE = (80, 24)
+
+
+def make_app(db: Database, actor: str = "tester", **kwargs: Any) -> MouApp:
+    kwargs.setdefault("today", TODAY)
+    return build_app(db, actor, **kwargs)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every load has finished and the screen has caught up (edit flows, which wait for a
+    dialog, are left running)."""
+    from mou_tracker.tui.forms import Dialog
+
+    app = pilot.app
+    for _ in range(4):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.group != "edit" and not w.is_finished]
+        if busy:
+            await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+    # an edit flow on its way to a dialog, and a dialog's own save, are given the time to get there
+    for _ in range(200):
+        top = app.screen
+        if not any(w.group == "edit" and not w.is_finished and (w.node is top or not isinstance(top, Dialog))
+                   for w in app.workers):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def type_text(pilot: Pilot[Any], widget: Input, text: str) -> None:
+    """Type into an input as a person would (select all, then the characters)."""
+    widget.focus()
+    widget.value = ""
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def fill(pilot: Pilot[Any], screen: Any, **values: str) -> None:
+    """Fill a record form: inputs are typed into, drop-downs are chosen."""
+    for attr, value in values.items():
+        widget = screen.query_one(f"#f-{attr}")
+        if isinstance(widget, Select):
+            widget.value = value
+            await pilot.pause()
+        else:
+            await type_text(pilot, widget, value)
+
+
+def rows_of(table: Any) -> list[Any]:
+    """The records a PagedTable shows now, top to bottom."""
+    return [table.rows[str(k.value)] for k in table.table.rows]
+
+
+@pytest.fixture
+def seeded(services: Any) -> Any:
+    """Services (both backends) with a grant and a few records of each kind."""
+    services.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
+                         "start_date": "2025-05-12", "end_date": "2028-05-11"})
+    services.save_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
+    for i, (county, end) in enumerate((("Kisumu", "2025-08-02"), ("Nairobi", "2025-09-20"),
+                                       ("Kisii", "2025-11-05")), 1):
+        services.save_training({"code": f"TR-{i}", "title": f"Evidence in trafficking cases ({county})",
+                                "topic": "Evidence", "start_date": end, "end_date": end, "county": county})
+    services.record_attendance({"training_code": "TR-1", "name": "Achieng Otieno", "sex": "F", "agency": "ODPP",
+                                "staff_number": "ODPP/1"})
+    services.save_engagement({"code": "TS-1", "date": "2025-08-10", "type": "Case review", "county": "Mombasa",
+                              "hours": "4"})
+    services.save_milestone({"code": "M1", "title": "Guidelines drafted", "due_date": "2025-12-01",
+                             "status": "In progress"})
+    services.save_milestone({"code": "M2", "title": "Unit terms of reference", "due_date": "2026-12-10",
+                             "status": "Not started"})
+    services.save_expenditure({"code": "EX-1", "date": "2025-08-03", "line_code": "BL1",
+                               "description": "Venue hire", "amount": "1200", "currency": "USD"})
+    services.set_target("1.1", "2025-Q3", 2)
+    return services
