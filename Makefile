@@ -20,7 +20,7 @@ demo: install
 	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)"
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-fast: install
 	MOU_TEST_PG=off $(PY) -m pytest -q -x
