@@ -27,9 +27,10 @@ T = TypeVar("T")
 class Source:
     """Reads for the UI, from any thread: ``read(fn)`` runs ``fn(session)`` and returns its result."""
 
-    def __init__(self, db: Database, as_of: date | None = None) -> None:
+    def __init__(self, db: Database, as_of: date | None = None, partnership_id: int | None = None) -> None:
         self.db = db
         self.as_of = as_of
+        self.partnership_id = partnership_id
         self._stack = ExitStack()
         self._session: Session | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mou-as-of") if as_of else None
@@ -61,7 +62,8 @@ class Source:
             from mou_tracker.services.history import state_as_of
 
             assert self.as_of is not None
-            self._session = self._stack.enter_context(state_as_of(self.db, self.as_of))
+            self._session = self._stack.enter_context(
+                state_as_of(self.db, self.as_of, partnership_id=self.partnership_id))
         return fn(self._session)
 
     def close(self) -> None:
@@ -109,6 +111,6 @@ def open_context(db: Database, actor: str, *, partnership: str | None = None, re
         code = partnership_info(session, pid).code
     read_only = read_only or as_of is not None or role == "evaluator"
     services = Services(db, actor, partnership=code, read_only=read_only)
-    return UIContext(db=db, actor=actor, services=services, source=Source(db, as_of), partnership_id=pid,
+    return UIContext(db=db, actor=actor, services=services, source=Source(db, as_of, pid), partnership_id=pid,
                      partnership_code=code, read_only=read_only, as_of=as_of,
                      today=today or datetime.now(UTC).date(), role=role)
