@@ -137,18 +137,19 @@ def filter_timings(url: str) -> dict[str, Any]:
         await painted.wait()
         return time.perf_counter() - t0
 
-    async def counted(table: PagedTable[Any]) -> None:
+    async def counted(table: PagedTable[Any]) -> int:
+        """Wait for the count of every match; return it."""
         while table.page is None or table.shown != table.request or table.page.total is None:
             await asyncio.sleep(0.001)
+        return table.page.total
 
     async def run(pilot: Any) -> None:
         for key, table_id in (("3", "#trainings"), ("8", "#events")):
             t0 = time.perf_counter()
             await pilot.press(key)
             table = app.screen.query_one(table_id, PagedTable)
-            await counted(table)
+            total = await counted(table)
             opened = time.perf_counter() - t0
-            total = table.page.total
             keys, in_app, none, none_in_app = [], [], [], []
             for _round in range(ROUNDS):
                 await pilot.press("slash")
@@ -159,8 +160,7 @@ def filter_timings(url: str) -> dict[str, Any]:
                 none.append(await keystroke(table, NO_MATCH, NO_MATCH))
                 none_in_app.append(table.last_latency)
                 await keystroke(table, "backspace", None)
-                await counted(table)
-                matched = table.page.total
+                matched = await counted(table)
                 await pilot.press("escape")
                 await counted(table)
             paged = await keystroke(table, "right_square_bracket", "]")

@@ -17,10 +17,10 @@ from mou_tracker.tui.screens.base import MouScreen, SubScreen, open_form, run_ed
 from mou_tracker.tui.widgets import Col, PagedTable
 
 TRAINING_COLUMNS: tuple[Col[TrainingRow], ...] = (
-    Col("code", "Training ID", lambda r: r.code, width=12),
+    Col("code", "Training ID", lambda r: r.code, width=11),
     Col("end_date", "Ends", lambda r: r.end_date, width=10),
-    Col("title", "Title", lambda r: r.title, width=30),
-    Col("county", "County", lambda r: r.county, width=12),
+    Col("title", "Title", lambda r: r.title, width=21),
+    Col("county", "County", lambda r: r.county, width=10),
     Col("", "People", lambda r: r.participants, right=True, width=6),
     Col("", "F", lambda r: r.women, right=True, width=3),
     Col("", "M", lambda r: r.men, right=True, width=3),
