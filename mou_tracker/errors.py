@@ -51,3 +51,17 @@ class NotFound(MouError):
 
 class DatabaseProblem(MouError):
     """The database is missing, unreadable, corrupt or from a newer version."""
+
+
+class AlreadyExists(ValidationError):
+    """Adding a record whose ID (or identity) is already taken: the existing record is named, never replaced.
+
+    ``kind`` is the record kind (``training``, ``engagement``...), ``code`` the taken ID and ``suggestion`` the
+    next free ID when one can be proposed, so the UI can offer to open the existing record or use the next ID.
+    """
+
+    def __init__(self, problem: Problem, *, kind: str, code: str, suggestion: str | None = None) -> None:
+        super().__init__(problem)
+        self.kind = kind
+        self.code = code
+        self.suggestion = suggestion

@@ -16,8 +16,8 @@ from mou_tracker.paths import migrations_dir
 if TYPE_CHECKING:
     from alembic.config import Config
 
-_REVISION_RE = re.compile(r"^revision(?::\s*str)?\s*=\s*[\"']([^\"']+)[\"']", re.M)
-_DOWN_RE = re.compile(r"^down_revision(?::[^=]+)?=\s*(?:[\"']([^\"']+)[\"']|None)", re.M)
+_REVISION_RE = re.compile(r"^revision\s*(?::\s*str)?\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_RE = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(?:[\"']([^\"']+)[\"']|None)", re.M)
 
 
 @lru_cache(maxsize=1)

@@ -9,8 +9,21 @@ from datetime import date, timedelta
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 
 
+# Every date the product accepts (records, --as-of, --period) lies in this range: outside it is a typo.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+
 class PeriodError(ValueError):
     """A period string that is not a calendar quarter."""
+
+
+def check_date_range(value: date, what: str = "date") -> date:
+    """``value`` itself, or a ``PeriodError`` saying plainly that it lies outside 2000-01-01..2100-12-31."""
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise PeriodError(f"{what} {value.isoformat()} is outside the accepted range "
+                          f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}")
+    return value
 
 
 @dataclass(frozen=True, order=True)
