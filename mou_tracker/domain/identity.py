@@ -36,3 +36,16 @@ def case_key(case_reference: str | None) -> str | None:
         return None
     cleaned = str(case_reference).strip().casefold()
     return cleaned or None
+
+
+def participant_ref(participant_id: int) -> str:
+    """The pseudonymous reference of a participant in the audit trail, the UI and the CLI (``P-41``).
+
+    It carries no personal data, so events that name it stay valid after the person's name is erased."""
+    return f"P-{participant_id}"
+
+
+def parse_participant_ref(text: str) -> int | None:
+    """The participant id in ``P-41`` (or ``p41``, ``41``); None when ``text`` is not such a reference."""
+    m = re.fullmatch(r"\s*(?:[Pp]-?)?(\d{1,12})\s*", str(text))
+    return int(m.group(1)) if m else None
