@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import click
 from mou_tracker import __version__
 from mou_tracker.config import resolve_db_url, resolve_user
 from mou_tracker.errors import MouError
-from mou_tracker.paths import data_dir
+from mou_tracker.logs import write_crash_log as _write_crash_log
 
 log = logging.getLogger("mou_tracker")
 
@@ -41,6 +40,13 @@ class AppContext:
     @property
     def user(self) -> str:
         return resolve_user(self.user_option)
+
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite file behind the database URL (None for PostgreSQL): outputs may never overwrite it."""
+        from mou_tracker.db.engine import sqlite_path
+
+        return sqlite_path(self.db_url)
 
     def open(self, *, create: bool = False) -> Any:
         """Open the database, upgrading it to the current schema (every app start does)."""
@@ -62,14 +68,21 @@ class AppContext:
         return Services(db, self.user, partnership=self.partnership, read_only=read_only)
 
 
-def _log_path() -> Path:
-    return data_dir() / "mou-tracker.log"
+class Refused(click.ClickException):
+    """A value the user typed that is well formed but refused (a date outside the range): exit 1, one line."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
 
 
 class AppGroup(click.Group):
     """Turns every user-facing error into one line per problem and exit 1; never shows a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
         try:
             return super().invoke(ctx)
         except MouError as exc:
@@ -81,48 +94,63 @@ class AppGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was changed by the interrupted step", err=True)
             ctx.exit(130)
-        except Exception as exc:  # a bug: keep the traceback in the log, show the user one line
-            where = _write_crash_log()
-            click.echo(f"error: unexpected problem ({type(exc).__name__}: {exc}); details in {where}", err=True)
+        except (DBAPIError, SQLAlchemyError) as exc:  # the database refused or broke: never echo its SQL
+            from mou_tracker.db.migrate import driver_message
+
+            where = _write_crash_log(exc)
+            click.echo(f"error: the database could not complete the request ({driver_message(exc)}); nothing was "
+                       f"changed by it. Run `mou-tracker audit verify` to check the database; details in {where}",
+                       err=True)
             ctx.exit(1)
-
-
-def _write_crash_log() -> str:
-    text = traceback.format_exc()
-    try:
-        path = _log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now(UTC).isoformat()} mou-tracker {__version__}\n{text}\n")
-        return str(path)
-    except OSError:
-        return "(the log could not be written)"
+        except Exception as exc:  # a bug: keep the traceback in the log, show the user one line
+            where = _write_crash_log(exc)
+            click.echo(f"error: unexpected problem ({type(exc).__name__}); details in {where}", err=True)
+            ctx.exit(1)
 
 
 class PeriodType(click.ParamType):
     name = "YYYY-Qn"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from mou_tracker.domain.periods import PeriodError, Quarter
+        from mou_tracker.domain.periods import PeriodError, Quarter, check_date_range
 
+        if isinstance(value, Quarter):
+            return value
         try:
-            return Quarter.parse(value)
+            quarter = Quarter.parse(value)
         except PeriodError as exc:
             self.fail(str(exc), param, ctx)
+        try:
+            check_date_range(quarter.start, "quarter")
+            check_date_range(quarter.end, "quarter")
+        except PeriodError:
+            raise Refused(f"{_option(param)}{quarter} is outside the accepted range 2000-01-01 to 2100-12-31 "
+                          "(2000-Q1 to 2100-Q4)") from None
+        return quarter
 
 
 class DateType(click.ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if isinstance(value, date):
-            return value
+        from mou_tracker.domain.periods import PeriodError, check_date_range
+
+        if not isinstance(value, date):
+            try:
+                if len(value) != 10:
+                    raise ValueError
+                value = date.fromisoformat(value)
+            except ValueError:
+                self.fail(f"'{value}' is not a date; write it as YYYY-MM-DD", param, ctx)
         try:
-            if len(value) != 10:
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write it as YYYY-MM-DD", param, ctx)
+            return check_date_range(value)
+        except PeriodError as exc:
+            raise Refused(f"{_option(param)}{exc}") from None
+
+
+def _option(param: Any) -> str:
+    name = getattr(param, "opts", None)
+    return f"{name[0]}: " if name else ""
 
 
 PERIOD = PeriodType()

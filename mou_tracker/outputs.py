@@ -25,20 +25,24 @@ class OutputRefused(MouError):
 
 
 def _same(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode, or the same place once symlinks are resolved."""
     try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
+        if a.exists() and b.exists() and os.path.samefile(a, b):
+            return True
     except OSError:
         pass
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+    real = [os.path.normcase(os.path.realpath(p)) for p in (a, b)]
+    return real[0] == real[1] or os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def protected_paths(db_file: Path | None, inputs: Iterable[Path | str] = ()) -> list[tuple[Path, str]]:
     """Paths an output may never be: the database file and its companions, and the command's inputs."""
     out: list[tuple[Path, str]] = []
     if db_file is not None:
-        for suffix in _SQLITE_COMPANIONS:
-            out.append((Path(f"{db_file}{suffix}"), "the database" if not suffix else f"the database's {suffix} file"))
+        for base in {str(db_file), os.path.realpath(db_file)}:
+            for suffix in _SQLITE_COMPANIONS:
+                what = "the database" if not suffix else f"the database's {suffix} file"
+                out.append((Path(f"{base}{suffix}"), what))
     for item in inputs:
         out.append((Path(item), "the file this command is reading"))
     return out
@@ -48,16 +52,16 @@ def check_output(path: Path | str, *, suffix: str | None = None, db_file: Path |
                  inputs: Iterable[Path | str] = ()) -> Path:
     """The output path, expanded, after refusing a path that must not be written (see module docstring)."""
     out = Path(path).expanduser()
-    if suffix and out.suffix.lower() != suffix:
-        raise OutputRefused(f"{out}: the output must be a {suffix} file (the name must end in {suffix}); "
-                            "nothing was written")
-    if out.is_dir():
-        raise OutputRefused(f"{out} is a folder; name a file to write")
     for guarded, what in protected_paths(db_file, inputs):
         if _same(out, guarded):
             raise OutputRefused(f"{out} is {what}; refusing to overwrite it (nothing was written)")
+    if suffix and out.suffix.lower() != suffix:
+        raise OutputRefused(f"{out}: the output must be an {suffix} file (its name must end in {suffix}); "
+                            "nothing was written")
+    if out.is_dir():
+        raise OutputRefused(f"{out} is a folder; name a file to write")
     if not out.parent.exists():
-        raise OutputRefused(f"{out.parent}: no such folder")
+        raise OutputRefused(f"folder {out.parent} does not exist; nothing was written")
     return out
 
 

@@ -33,6 +33,10 @@ def import_command(ctx: click.Context, file: Path, dry_run: bool, errors_path: P
     from mou_tracker.imports import import_workbook
 
     app: AppContext = ctx.obj
+    if errors_path is not None:  # refused before anything is read: never over the database or the file itself
+        from mou_tracker.outputs import check_output
+
+        check_output(errors_path, suffix=".xlsx", db_file=app.db_file, inputs=[file])
     db = app.open()
     services = app.services(db)
     with progress_bar(f"Importing {file.name}", 100) as advance:

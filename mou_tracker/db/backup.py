@@ -10,40 +10,34 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from pathlib import Path
 
 from mou_tracker.db.engine import Database, sqlite_path
 from mou_tracker.errors import DatabaseProblem
+from mou_tracker.outputs import atomic_output, check_output
 
 
 def backup(db: Database, target: Path) -> Path:
-    target = target.expanduser().resolve()
-    if not target.parent.is_dir():
-        raise DatabaseProblem(f"cannot write the backup: folder {target.parent} does not exist")
+    """Write the copy through a temporary file beside ``target``; never over the database or its companions."""
     source = sqlite_path(db.url)
-    fd, tmp_name = tempfile.mkstemp(prefix=".backup-", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    target = check_output(target, db_file=source)
     try:
-        if db.dialect == "sqlite":
-            if source is None:
-                raise DatabaseProblem("an in-memory database cannot be backed up")
-            if source.resolve() == target:
-                raise DatabaseProblem("the backup file must not be the database itself")
-            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(tmp) as dst:
-                src.execute("PRAGMA busy_timeout=60000")
-                src.backup(dst)
-            with sqlite3.connect(tmp) as dst:  # a single self-contained file, not WAL
-                dst.execute("PRAGMA journal_mode=DELETE")
-        else:
-            _pg_dump(db, tmp)
-        tmp.replace(target)
+        with atomic_output(target, db_file=source) as tmp:
+            if db.dialect == "sqlite":
+                if source is None:
+                    raise DatabaseProblem("an in-memory database cannot be backed up")
+                with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(tmp) as dst:
+                    src.execute("PRAGMA busy_timeout=60000")
+                    src.backup(dst)
+                with sqlite3.connect(tmp) as dst:  # a single self-contained file, not WAL
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                for companion in ("-journal", "-wal", "-shm"):  # the copy's own, beside the temporary file
+                    Path(f"{tmp}{companion}").unlink(missing_ok=True)
+            else:
+                _pg_dump(db, tmp)
     except sqlite3.Error as exc:
         raise DatabaseProblem(f"backup failed: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return target.resolve()
 
 
 def _pg_dump(db: Database, out: Path) -> None:

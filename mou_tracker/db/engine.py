@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mou_tracker.errors import DatabaseProblem
@@ -23,16 +23,30 @@ from mou_tracker.errors import DatabaseProblem
 WRITE_OPTION = "mou_write"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_EXAMPLES = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+
+
 def parse_url(url: str) -> Any:
+    """The parsed URL of a database this product can use, or a one-line ``DatabaseProblem``."""
     try:
-        return make_url(url)
+        u = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///path/to/file.db)") from exc
+        raise DatabaseProblem(f"that is not a database URL; write it as {_EXAMPLES}") from exc
+    if u.get_backend_name() not in SUPPORTED_BACKENDS:
+        shown = u.render_as_string(hide_password=True)
+        raise DatabaseProblem(f"{shown} is not a database mou-tracker can use; write {_EXAMPLES}")
+    if u.get_backend_name() == "sqlite" and (not u.database or u.database == ":memory:"):
+        raise DatabaseProblem(f"a SQLite URL must name a file ({_EXAMPLES}); an in-memory database keeps nothing")
+    return u
 
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
-    u = parse_url(url)
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return None
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
@@ -58,8 +72,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     u = parse_url(url)
     try:
         engine = create_engine(u, **kwargs)
-    except ModuleNotFoundError as exc:
-        raise DatabaseProblem(f"no driver for {u.drivername}: {exc}") from exc
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+        raise DatabaseProblem(f"no database driver '{u.drivername}' is installed; use {_EXAMPLES}") from exc
+    except ArgumentError as exc:
+        raise DatabaseProblem(f"the database URL's options are not valid ({type(exc).__name__})") from exc
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)

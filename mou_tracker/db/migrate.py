@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect, text
@@ -60,20 +62,53 @@ def head_revision() -> str:
     return heads[0]
 
 
-def _revision(conn: Connection) -> str | None:
+class _NoVersion:
+    """The schema-version table exists but holds no row: the database was damaged or made by another tool."""
+
+
+EMPTY_VERSION = _NoVersion()
+
+
+def _revision(conn: Connection) -> str | None | _NoVersion:
     if "alembic_version" not in inspect(conn).get_table_names():
         return None
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) == 1:
+        return rows[0]
+    if not rows and set(inspect(conn).get_table_names()) <= {"alembic_version"}:
+        return None  # downgraded to base: an empty database
+    return EMPTY_VERSION
 
 
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
-        return _revision(conn)
+        rev = _revision(conn)
+    return None if isinstance(rev, _NoVersion) else rev
 
 
 def _describe(db: Database) -> str:
     path = sqlite_path(db.url)
     return str(path) if path else db.engine.url.render_as_string(hide_password=True)
+
+
+def _peek_sqlite(path: Path) -> tuple[set[str], str | None | _NoVersion]:
+    """The tables and schema revision of a SQLite file, read without writing to it (no WAL switch, no
+    checkpoint), so that refusing a foreign or damaged file leaves it byte for byte as it was."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        tables = {r[0] for r in conn.execute(query)}
+        if "alembic_version" not in tables:
+            return tables, None
+        rows = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+        if len(rows) == 1:
+            return tables, rows[0]
+        if not rows and tables <= {"alembic_version"}:
+            return set(), None  # downgraded to base: an empty database
+        return tables, EMPTY_VERSION
+    finally:
+        conn.close()
 
 
 def check_database(db: Database, *, must_exist: bool = True) -> str | None:
@@ -87,21 +122,45 @@ def check_database(db: Database, *, must_exist: bool = True) -> str | None:
         raise DatabaseProblem(f"no database at {where}; create one with `mou-tracker init` (or --demo)")
     if path is not None and path.exists() and path.is_dir():
         raise DatabaseProblem(f"{where} is a folder, not a database file")
+    if path is not None and path.exists() and not path.is_file():
+        raise DatabaseProblem(f"{where} is not a regular file (a device or pipe); name a database file")
+    if path is not None and not path.exists() and not path.parent.is_dir():
+        raise DatabaseProblem(f"cannot create a database at {where}: folder {path.parent} does not exist")
     try:
-        with db.engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            rev = _revision(conn)
-    except (DatabaseError, OperationalError) as exc:
-        msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseProblem(f"cannot open the database at {where}: {msg}") from exc
-    if rev is None and tables and must_exist:
-        raise DatabaseProblem(f"{where} is not a mou-tracker database (it has tables but no schema version)")
+        if path is not None and path.exists():
+            tables, rev = _peek_sqlite(path)  # read-only: a file that is not ours is never touched
+        else:
+            with db.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                rev = _revision(conn)
+    except (DatabaseError, OperationalError, sqlite3.Error) as exc:
+        raise DatabaseProblem(f"cannot open the database at {where}: {driver_message(exc)}") from exc
+    if isinstance(rev, _NoVersion):
+        raise DatabaseProblem(f"the database at {where} has an empty or damaged schema version table, so its schema "
+                              "version is unknown; nothing was changed. Restore it from a backup "
+                              "(`mou-tracker db backup` makes one) or ask the admin")
+    if rev is None and tables - {"alembic_version"}:
+        raise DatabaseProblem(f"{where} is not a mou-tracker database (it has tables but no schema version); "
+                              "nothing was changed")
     if rev is not None and rev not in script_revisions()[0]:
         raise DatabaseProblem(
             f"the database at {where} has schema version {rev}, newer than this mou-tracker knows; "
             "upgrade mou-tracker to use it"
         )
     return rev
+
+
+def driver_message(exc: BaseException) -> str:
+    """The database driver's own first line about ``exc``, without the SQL text or bound values.
+
+    SQLAlchemy's message carries the statement and its parameters (stored values of other records); the
+    driver's primary message does not (PostgreSQL puts values in DETAIL, which is left out)."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text_ = primary or str(orig)
+    lines = text_.strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
 
 
 def upgrade_to_head(db: Database) -> None:
@@ -114,7 +173,7 @@ def upgrade_to_head(db: Database) -> None:
         with db.engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
     except (ProgrammingError, InternalError) as exc:  # e.g. a PostgreSQL login that may not change the schema
-        msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        msg = driver_message(exc)
         raise DatabaseProblem(
             f"the database at {_describe(db)} needs a schema upgrade to {head_revision()} that this login may not "
             f"make ({msg}); ask the database admin to run `mou-tracker db upgrade`"

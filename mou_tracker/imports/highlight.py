@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mou_tracker.imports.outcome import ImportProblem
+from mou_tracker.outputs import OutputRefused, atomic_output, check_output
 
 PROBLEM_SHEET = "Import problems"
 #: worksheet XML (unpacked) above which the copy is streamed instead of loaded whole
@@ -24,16 +25,21 @@ _FILL = {"fill_type": "solid", "fgColor": "FFFFC7CE"}
 _FONT = {"color": "FF9C0006", "bold": True}
 
 
-def write_highlighted_copy(source: Path, target: Path, problems: list[ImportProblem]) -> tuple[Path | None, str]:
-    """Write the copy; returns (where it was written or None, a note for the user or "")."""
+def write_highlighted_copy(source: Path, target: Path, problems: list[ImportProblem],
+                           db_file: Path | None = None) -> tuple[Path | None, str]:
+    """Write the copy (through a temporary file, never over ``source`` nor the database ``db_file``); returns
+    (where it was written or None, a note for the user or "")."""
     try:
-        if source.resolve() == target.resolve():
-            return None, "No highlighted copy was written: --errors names the imported file itself."
-        if _sheet_xml_bytes(source) > STREAM_ABOVE_BYTES:
-            _streamed_copy(source, target, problems)
+        check_output(target, suffix=".xlsx", db_file=db_file, inputs=[source])
+    except OutputRefused as exc:
+        return None, f"No highlighted copy was written: {exc}."
+    try:
+        streamed = _sheet_xml_bytes(source) > STREAM_ABOVE_BYTES
+        with atomic_output(target, suffix=".xlsx", db_file=db_file, inputs=[source]) as tmp:
+            (_streamed_copy if streamed else _full_copy)(source, tmp, problems)
+        if streamed:
             return target, ("The highlighted copy keeps the values but not the formatting of the original "
                             "(the file is large).")
-        _full_copy(source, target, problems)
         return target, ""
     except OSError as exc:
         return None, f"No highlighted copy was written: {target} could not be written ({exc.strerror or exc})."

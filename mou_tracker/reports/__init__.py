@@ -18,8 +18,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from mou_tracker.db.engine import sqlite_path
 from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import MouError, Problem, ValidationError
+from mou_tracker.outputs import OutputRefused, atomic_output, check_output
 from mou_tracker.reports.fill import TemplateError
 from mou_tracker.reports.profiles import PROFILES, TEMPLATES_ENV, ReportProfile, template_path
 
@@ -44,12 +46,10 @@ def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> t
         except PeriodError as exc:
             problems.append(Problem("Period", str(exc)))
     out = Path(output).expanduser()
-    if out.suffix.lower() != ".xlsx":
-        problems.append(Problem("Output", f"{out} must be an .xlsx file"))
-    elif out.is_dir():
-        problems.append(Problem("Output", f"{out} is a folder; give a file name ending in .xlsx"))
-    elif not out.parent.is_dir():
-        problems.append(Problem("Output", f"folder {out.parent} does not exist"))
+    try:
+        check_output(out, suffix=".xlsx")
+    except OutputRefused as exc:
+        problems.append(Problem("Output", str(exc)))
     if problems:
         raise ValidationError(problems)
     assert profile is not None
@@ -102,6 +102,8 @@ def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date |
 
     profile, quarter, out = _check_arguments(party, period, output)
     template = template_path(profile)
+    # Never over the database (or its -wal/-shm/-journal) nor over the template this report is read from.
+    check_output(out, suffix=".xlsx", db_file=sqlite_path(db.url), inputs=[template])
     wb, notes = _load_template(template)
     plan = build.plan(wb, profile, include_personal_data, f"template {template}")
     total = plan.steps + 3
@@ -121,7 +123,7 @@ def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date |
     tick()
     notes += build.fill(plan, data, generated_at=_now(), include_personal_data=include_personal_data,
                                  tick=tick)
-    _save(wb, out)
+    _save(wb, out, db_file=sqlite_path(db.url), inputs=[template])
     tick()
     for text in notes:
         if warn is not None:
@@ -129,12 +131,9 @@ def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date |
     return out
 
 
-def _save(wb: Any, out: Path) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+def _save(wb: Any, out: Path, **checks: Any) -> None:
     try:
-        wb.save(tmp)
-        os.replace(tmp, out)
+        with atomic_output(out, suffix=".xlsx", **checks) as tmp:
+            wb.save(tmp)
     except OSError as exc:
         raise MouError(f"cannot write {out}: {exc.strerror or exc} (is the file open in another program?)") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
