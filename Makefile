@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DB ?= $(CURDIR)/demo.db
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install system-deps demo test test-fast bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ demo: install
 	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)" init --demo
 	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)"
 
-test: install
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install system-deps
 	$(PY) -m pytest -q -n 2
 
 test-fast: install
