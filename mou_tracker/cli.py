@@ -192,16 +192,19 @@ def default_period(as_of: date | None) -> Any:
 @click.option("--user", "user_option", metavar="NAME", help="Who is acting (default: $MOU_TRACKER_USER, else the "
               "OS login). Every change is attributed to it.")
 @click.option("--partnership", metavar="CODE", help="Which partnership, when the database holds several.")
+@click.option("--read-only", is_flag=True, help="Without a command: open the UI offering no edit action.")
+@click.option("--as-of", type=DATE, help="Without a command: open the UI on the state at the end of this day.")
 @click.version_option(__version__, "--version", prog_name="mou-tracker")
 @click.pass_context
-def cli(ctx: click.Context, db_option: str | None, user_option: str | None, partnership: str | None) -> None:
+def cli(ctx: click.Context, db_option: str | None, user_option: str | None, partnership: str | None,
+        read_only: bool, as_of: date | None) -> None:
     """Monitor an MoU partnership programme and track its grant.
 
     Without a command, opens the terminal UI.
     """
     ctx.obj = AppContext(db_option, user_option, partnership)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(tui)
+        ctx.invoke(tui, read_only=read_only, as_of=as_of)
 
 
 @cli.command()

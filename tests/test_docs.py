@@ -1,0 +1,62 @@
+"""Docs that cannot drift (datasette's habit): every command and option of the CLI is documented in
+docs/reference/cli.md, in the section of its own command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from mou_tracker.cli import cli
+
+CLI_DOC = Path(__file__).resolve().parents[1] / "docs" / "reference" / "cli.md"
+
+
+def commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, cmd in sorted(group.commands.items()):
+        path = (*prefix, name)
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            yield from commands(cmd, path)
+
+
+def sections() -> dict[str, str]:
+    """Each heading's command path (`mou-tracker audit log` → "audit log") and the text under it."""
+    text = CLI_DOC.read_text(encoding="utf-8")
+    out: dict[str, str] = {}
+    parts = re.split(r"^#+ (.*)$", text, flags=re.M)
+    for heading, body in zip(parts[1::2], parts[2::2], strict=True):
+        m = re.fullmatch(r"`mou-tracker ?([a-z \-]*)`", heading.strip())
+        out[m.group(1).strip() if m else heading.strip()] = body
+    return out
+
+
+def names(cmd: click.Command) -> list[str]:
+    found = []
+    for p in cmd.params:
+        if isinstance(p, click.Option):
+            found.append(p.opts[0])
+        else:
+            found.append(p.name.upper() if p.name else "")
+    return [n for n in found if n]
+
+
+ALL = list(commands(cli))
+
+
+@pytest.mark.parametrize("path, cmd", ALL, ids=[" ".join(p) for p, _ in ALL])
+def test_every_command_and_option_is_documented(path, cmd):
+    doc = sections()
+    key = " ".join(path)
+    assert key in doc, f"docs/reference/cli.md has no section `mou-tracker {key}`"
+    for name in names(cmd):
+        shown = name if name.startswith("-") else f"`{name}`"
+        assert f"`{name}" in doc[key] or shown in doc[key], f"`mou-tracker {key}`: {name} is not documented"
+
+
+def test_global_options_are_documented():
+    doc = sections()["Global options"]
+    for name in names(cli):
+        assert f"`{name}" in doc, name
