@@ -60,3 +60,24 @@ def test_global_options_are_documented():
     doc = sections()["Global options"]
     for name in names(cli):
         assert f"`{name}" in doc, name
+
+
+def test_indicator_reference_agrees_with_the_framework():
+    from mou_tracker.services.framework import STANDARD_INDICATORS
+
+    text = (CLI_DOC.parent / "indicators.md").read_text(encoding="utf-8")
+    for d in STANDARD_INDICATORS:
+        row = f"| {d.code} | {d.name} | {d.unit} | {d.kind} | {d.how_computed} |"
+        assert row in text, f"docs/reference/indicators.md is out of date for {d.code}"
+
+
+def test_import_format_reference_lists_every_sheet_and_column():
+    from mou_tracker.imports.sheets import SHEETS
+
+    text = (CLI_DOC.parent / "import-format.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    for spec in SHEETS:
+        assert spec.name in rows, f"sheet {spec.name} is not documented"
+        for f in spec.columns:
+            mark = "*" if f.required else ""
+            assert f"{f.label}{mark}" in rows[spec.name], f"{spec.name}: column {f.label}{mark} is not documented"
