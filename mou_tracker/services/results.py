@@ -23,6 +23,10 @@ D100 = Decimal(100)
 _CLEARABLE = ("definition", "data_source", "how_computed", "disaggregations")
 
 
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
 def _yes(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y")
 
@@ -52,11 +56,12 @@ class ResultWrites(ServiceCore):
             position = uow.session.execute(select(func.coalesce(func.max(Indicator.position), -1))
                                            .where(Indicator.partnership_id == pid)).scalar_one() + 1
             hib = full.get("higher_is_better")
+            # an empty setting takes its default; a 0 given is a 0 (never silently replaced)
             ind = Indicator(partnership_id=pid, code=full["code"], name=full["name"], unit=full["unit"],
-                            kind=full["kind"], rule="manual", decimals=full.get("decimals") or 0,
+                            kind=full["kind"], rule="manual", decimals=_or(full.get("decimals"), 0),
                             higher_is_better=True if hib is None else _yes(hib),
-                            band_low=full.get("band_low") or Decimal(85),
-                            band_high=full.get("band_high") or Decimal(115), position=position,
+                            band_low=_or(full.get("band_low"), Decimal(85)),
+                            band_high=_or(full.get("band_high"), Decimal(115)), position=position,
                             definition=full.get("definition"), data_source=full.get("data_source"),
                             how_computed=full.get("how_computed") or "Manual value per quarter.",
                             disaggregations=full.get("disaggregations"))
