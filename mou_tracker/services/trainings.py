@@ -173,8 +173,8 @@ class TrainingWrites(ServiceCore):
                 other = self._person_by_key(uow, key)
                 if other is not None and other.id != person.id:
                     raise AlreadyExists(Problem("Staff number" if merged["staff_number"] else "Name",
-                                                f"this is participant {participant_ref(other.id)} ({other.name}); "
-                                                "two records cannot be the same person"),
+                                                f"would make this person the same as participant "
+                                                f"{participant_ref(other.id)}; two records cannot be one person"),
                                         kind="participant", code=participant_ref(other.id))
                 changes["key"] = key
             result = uow.update("participant", person, changes, ref, self.partnership_id, reason, why)

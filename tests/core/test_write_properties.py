@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mou_tracker.domain import codes
 from mou_tracker.errors import MouError, ValidationError
 from mou_tracker.services.fields import Field, parse_fields
 from mou_tracker.services.records import (
