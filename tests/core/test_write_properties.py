@@ -168,3 +168,40 @@ def test_random_targets_results_and_narratives_are_refused_clearly_or_kept(servi
             call()
         except MouError as exc:
             assert str(exc)
+
+
+UPDATES: dict[str, Any] = {
+    "training": lambda s, v: s.update_training("T1", v),
+    "engagement": lambda s, v: s.update_engagement("E1", v),
+    "milestone": lambda s, v: s.update_milestone("M1", v),
+    "expenditure": lambda s, v: s.update_expenditure("X1", v, grant_code="G1"),
+}
+
+
+@pytest.mark.parametrize("kind", list(UPDATES))
+def test_random_updates_are_refused_clearly_or_kept_exactly(services, kind):
+    _setup(services)
+    fields, create = KINDS[kind]
+    code = {"training": "T1", "engagement": "E1", "milestone": "M1", "expenditure": "X1"}[kind]
+    if kind != "training":
+        create(services, {**BASE[kind], "code": code})
+    written: list[str] = []
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(values=values_for(kind, fields))
+    def check(values: dict[str, Any]) -> None:
+        values = {**values, "code": code}
+        try:
+            result = UPDATES[kind](services, values)
+        except MouError as exc:
+            assert str(exc) and (not isinstance(exc, ValidationError) or exc.problems)
+            return
+        data, problems = parse_fields(fields, dict(values))
+        assert not problems
+        for key in ("line_code", "training_code", "engagement_code"):
+            data.pop(key, None)
+        _round_trip(services, result, data)
+        written.append(result.action)
+
+    check()
+    assert len(written) >= 5, f"only {len(written)} updates were valid"
