@@ -172,12 +172,18 @@ class ServiceCore:
         return obj
 
     def _refuse_taken(self, uow: UnitOfWork, model: Any, kind: str, label: str, code: str,
-                      name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None) -> None:
-        """Adding a record whose ID exists is refused, naming the existing record (SPEC section 5)."""
+                      name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None,
+                      also: list[Problem] | None = None) -> None:
+        """Adding a record whose ID exists is refused, naming the existing record (SPEC section 5). The
+        record's other problems (``also``) come with it, so that a form shows every problem at once."""
         where = scope if scope is not None else model.partnership_id == self.partnership_id
         existing = uow.session.execute(select(model).where(where, model.code == code)).scalar()
         if existing is None:
             return
         taken = uow.session.execute(select(model.code).where(where)).scalars()
         name = name_attr(existing) if callable(name_attr) else getattr(existing, name_attr, None)
-        raise already_exists(kind, label, code, name, taken)
+        refusal = already_exists(kind, label, code, name, taken)
+        if also:
+            refusal.problems += also
+            refusal.args = ("; ".join(str(p) for p in refusal.problems),)
+        raise refusal

@@ -58,7 +58,7 @@ class GrantWrites(ServiceCore):
         data, problems = self._grant_data(values, notes)
         with self.unit_of_work() as uow:
             if data.get("code"):
-                self._refuse_taken(uow, Grant, "grant", "Grant code", data["code"], "funder")
+                self._refuse_taken(uow, Grant, "grant", "Grant code", data["code"], "funder", also=problems)
             raise_problems(problems)
             result = uow.create("grant", Grant(partnership_id=self.partnership_id, **data), data["code"],
                                 self.partnership_id, reason)
@@ -132,7 +132,7 @@ class GrantWrites(ServiceCore):
             g = self._grant_or_problem(uow, grant_code, problems)
             if g is not None and data.get("code"):
                 self._refuse_taken(uow, BudgetLine, "budget_line", "Line code", data["code"], "name",
-                                   scope=BudgetLine.grant_id == g.id)
+                                   scope=BudgetLine.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None
             result = uow.create("budget_line", BudgetLine(grant_id=g.id, **data), data["code"], self.partnership_id,
@@ -254,7 +254,7 @@ class GrantWrites(ServiceCore):
             g, data, problems = self._expenditure_data(uow, values, grant_code, notes)
             if g is not None and data.get("code"):
                 self._refuse_taken(uow, Expenditure, "expenditure", "Expenditure ID", data["code"], "description",
-                                   scope=Expenditure.grant_id == g.id)
+                                   scope=Expenditure.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None
             result = uow.create("expenditure", Expenditure(grant_id=g.id, **data), data["code"], self.partnership_id,

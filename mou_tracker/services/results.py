@@ -51,7 +51,7 @@ class ResultWrites(ServiceCore):
         with self.unit_of_work() as uow:
             pid = self.partnership_id
             if full.get("code"):
-                self._refuse_taken(uow, Indicator, "indicator", "Indicator code", full["code"], "name")
+                self._refuse_taken(uow, Indicator, "indicator", "Indicator code", full["code"], "name", also=problems)
             raise_problems(problems)
             position = uow.session.execute(select(func.coalesce(func.max(Indicator.position), -1))
                                            .where(Indicator.partnership_id == pid)).scalar_one() + 1

@@ -313,3 +313,11 @@ def test_a_unit_of_work_rolls_back_unless_committed(services, db):
         uow.commit()
     with db.reading() as s:
         assert s.execute(select(Training.code)).scalars().all() == ["T1"]
+
+
+def test_an_id_taken_comes_with_the_records_other_problems(services, db):
+    services.create_training(training("T1"))
+    with pytest.raises(AlreadyExists) as info:
+        services.create_training(training("T1", county="Atlantis"))
+    assert [p.field for p in info.value.problems] == ["Training ID", "County"]
+    assert info.value.suggestion == "T2"

@@ -187,7 +187,8 @@ class TrainingDetail(SubScreen):
                            form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
                                        locked=("name", "agency", "staff_number")),
                            before, lambda v, r: self.ctx.services.update_attendance(
-                               self.code, row.participant_id, {k: v[k] for k in ("pre_score", "post_score", "role") if k in v}, r),
+                               self.code, row.participant_id,
+                               {k: v[k] for k in ("pre_score", "post_score", "role") if k in v}, r),
                            note=IDENTITY_HINT):
             self.refresh_data()
 
