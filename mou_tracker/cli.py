@@ -112,20 +112,19 @@ class PeriodType(click.ParamType):
     name = "YYYY-Qn"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from mou_tracker.domain.periods import PeriodError, Quarter, check_date_range
+        from mou_tracker.domain.periods import OutOfRange, PeriodError, Quarter, check_date_range
 
         if isinstance(value, Quarter):
             return value
         try:
             quarter = Quarter.parse(value)
-        except PeriodError as exc:
-            self.fail(str(exc), param, ctx)
-        try:
             check_date_range(quarter.start, "quarter")
             check_date_range(quarter.end, "quarter")
-        except PeriodError:
-            raise Refused(f"{_option(param)}{quarter} is outside the accepted range 2000-01-01 to 2100-12-31 "
-                          "(2000-Q1 to 2100-Q4)") from None
+        except OutOfRange:
+            raise Refused(f"{_option(param)}{str(value).strip()} is outside the accepted range 2000-01-01 to "
+                          "2100-12-31 (2000-Q1 to 2100-Q4)") from None
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
         return quarter
 
 

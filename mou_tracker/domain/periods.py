@@ -18,10 +18,14 @@ class PeriodError(ValueError):
     """A period string that is not a calendar quarter."""
 
 
+class OutOfRange(PeriodError):
+    """A well-formed date or quarter outside 2000-01-01..2100-12-31: refused as bad data, not as bad syntax."""
+
+
 def check_date_range(value: date, what: str = "date") -> date:
     """``value`` itself, or a ``PeriodError`` saying plainly that it lies outside 2000-01-01..2100-12-31."""
     if not MIN_DATE <= value <= MAX_DATE:
-        raise PeriodError(f"{what} {value.isoformat()} is outside the accepted range "
+        raise OutOfRange(f"{what} {value.isoformat()} is outside the accepted range "
                           f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}")
     return value
 
@@ -45,7 +49,7 @@ class Quarter:
             raise PeriodError(f"'{shown}' is not a quarter; write it as YYYY-Qn, e.g. 2025-Q3")
         year = int(m.group(1))
         if not MIN_DATE.year <= year <= MAX_DATE.year:  # user input: the SPEC's 2000-2100 range
-            raise PeriodError(f"period {m.group(0).strip()} is outside the accepted range "
+            raise OutOfRange(f"period {m.group(0).strip()} is outside the accepted range "
                               f"{MIN_DATE.year}-Q1 to {MAX_DATE.year}-Q4")
         return cls(year, int(m.group(2)))
 
