@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, text
+from sqlalchemy import Boolean, Connection, Date, Integer, LargeBinary, text
 
 from mou_tracker.db.engine import Database
-from mou_tracker.db.guards import GENESIS_HASH, missing_guards
+from mou_tracker.db.guards import GENESIS_HASH
 from mou_tracker.db.models import ENTITY_MODELS
 from mou_tracker.db.types import ScaledDecimal, UTCDateTime
 from mou_tracker.services.audit import canonical_json, canonical_value, compute_hash
@@ -45,13 +45,15 @@ MAX_CHAIN_FINDINGS = 50
 MAX_RECORD_FINDINGS = 200
 #: how far a moved event is looked for around its place (a swap, a few inserted or removed events)
 NEAR = 3
-HEX_RE = re.compile(r"^[0-9a-f]{8,64}$")
+#: an anchor must be at least 64 bits of the hash: 8 hex digits (32 bits) can be forged by trying
+MIN_ANCHOR_DIGITS = 16
+HEX_RE = re.compile(r"^[0-9a-f]{16,64}$")
 PROGRESS_EVERY = 20_000
 #: from how many events the chain walk runs in a second process
 PARALLEL_MIN = 150_000
 
 _EVENT_SQL = ("SELECT seq, occurred_at, actor, action, entity_kind, entity_id, entity_ref, partnership_id, changes, "
-              "reason_category, reason_text, prev_hash, hash FROM audit_event")
+              "reason_category, reason_text, prev_hash, hash, login FROM audit_event")
 _KEYS = ("seq", "occurred_at", "actor", "action", "entity_kind", "entity_id", "entity_ref", "partnership_id",
          "changes", "reason_category", "reason_text", "prev_hash")
 
@@ -146,6 +148,8 @@ class _Lookup:
 def _payload(row: tuple[Any, ...], to_time: Callable[[Any], Any]) -> tuple[dict[str, Any], str]:
     payload = dict(zip(_KEYS, row[:12], strict=True))
     payload["occurred_at"] = to_time(payload["occurred_at"])
+    if len(row) > 13 and row[13] is not None:
+        payload["login"] = row[13]
     return payload, row[12]
 
 
@@ -455,11 +459,91 @@ def connection_warnings(conn: Connection) -> list[str]:
 
 
 def _guard_findings(conn: Connection) -> list[Finding]:
-    missing = missing_guards(conn)
-    if not missing:
+    from mou_tracker.db.guards import guard_problems, integrity_problems
+
+    return ([Finding("integrity", m) for m in integrity_problems(conn)]
+            + [Finding("guard", m) for m in guard_problems(conn)])
+
+
+def _sqlite_storage(column: Any) -> tuple[tuple[str, ...], str | None]:
+    """The SQLite storage classes the application writes for a column, and an extra SQL condition a stored
+    value must meet (Booleans are 0 or 1; dates are ISO dates): anything else was written behind its back."""
+    t = column.type
+    name = column.name
+    if isinstance(t, Boolean):
+        return ("integer",), f"{name} IN (0, 1)"
+    if isinstance(t, ScaledDecimal):
+        return ("integer",), None
+    if isinstance(t, UTCDateTime):
+        return ("text",), None
+    if isinstance(t, Date):
+        return ("text",), f"date({name}) IS {name}"
+    if isinstance(t, Integer):
+        return ("integer",), None
+    if isinstance(t, LargeBinary):
+        return ("blob",), None
+    return ("text",), None
+
+
+def type_findings(conn: Connection) -> list[Finding]:
+    """SQLite stores any value in any column: compare every stored value's type with the column's (a Boolean
+    set to the text 'x' reads as True in the application and as false elsewhere). PostgreSQL enforces types."""
+    if conn.dialect.name != "sqlite":
         return []
-    return [Finding("guard", f"the database guard(s) {', '.join(missing)} missing: the audit table is no longer "
-                             "append-only (dropped, or lost in a table rebuild)")]
+    out: list[Finding] = []
+    for kind, model in ENTITY_MODELS.items():
+        table: Any = model.__table__  # type: ignore[attr-defined]
+        for column in table.columns:
+            classes, extra = _sqlite_storage(column)
+            allowed = ", ".join(f"'{c}'" for c in (*classes, "null"))
+            cond = f"typeof({column.name}) NOT IN ({allowed})"
+            if extra:
+                cond = f"({cond} OR ({column.name} IS NOT NULL AND NOT ({extra})))"
+            sql = f"SELECT id, typeof({column.name}) FROM {table.name} WHERE {cond} ORDER BY id LIMIT 20"
+            for rid, stored in conn.exec_driver_sql(sql).all():
+                label = _label(kind, column.key)
+                expect = ("a Boolean (0 or 1)" if isinstance(column.type, Boolean) else
+                          "a date" if isinstance(column.type, Date) else " or ".join(classes))
+                out.append(Finding("changed", f"{kind.replace('_', ' ')} id {rid} was changed outside the "
+                                              f"application: {label} is stored as {stored} where the application "
+                                              f"writes {expect}", None, kind, rid))
+    return out
+
+
+def signature_findings(conn: Connection) -> list[Finding]:
+    """Every sign-off's SSHSIG signature, checked against the key registered for its signer at the time
+    (replayed from the trail: the user's key as of the sign-off event), and against the stored message."""
+    from mou_tracker.services.signoff import check_signoff_event
+
+    keys: dict[str, str | None] = {}
+    users: dict[int, str] = {}
+    signoffs: dict[int, dict[str, Any]] = {}
+    out: list[Finding] = []
+    sql = ("SELECT seq, entity_kind, entity_id, action, changes, entity_ref FROM audit_event WHERE entity_kind IN "
+           "('user', 'period_signoff') ORDER BY seq")
+    for seq, kind, entity_id, action, changes, ref in raw_rows(conn, sql):
+        try:
+            data = orjson.loads(changes)
+        except ValueError:
+            continue
+        if kind == "user":
+            name = (data.get("name") or [None, None])[1] or users.get(entity_id)
+            if name is None:
+                continue
+            users[entity_id] = name
+            if "public_key" in data:
+                keys[name] = data["public_key"][1]
+            continue
+        if action not in ("create", "update"):
+            continue
+        state = signoffs.setdefault(entity_id, {})
+        state.update({k: pair[1] for k, pair in data.items() if isinstance(pair, list) and len(pair) == 2})
+        if action == "update" and "signature" not in data:
+            continue  # a change that did not re-sign (none today): the signature was checked when made
+        problem = check_signoff_event(state, keys)
+        if problem:
+            out.append(Finding("signature", f"sign-off {ref} (event #{seq}): {problem}", seq, kind, entity_id))
+    return out
 
 
 # The whole verification ---------------------------------------------------------------------------------------
@@ -475,10 +559,13 @@ def _anchor_finding(conn: Connection, anchor: str) -> tuple[int | None, Finding 
 
 
 def normalise_anchor(anchor: str) -> str:
-    """A hash (or a prefix of at least 8 hex digits) as printed on a report; raises ValueError otherwise."""
+    """A hash (or a prefix of at least 16 hex digits) as printed on a report; raises ValueError otherwise."""
     value = anchor.strip().lower()
+    if re.fullmatch(r"[0-9a-f]{1,15}", value):
+        raise ValueError(f"'{anchor}' is too short to prove anything: give at least {MIN_ANCHOR_DIGITS} hex digits of "
+                         "the chain head (fewer can be matched by a forged event)")
     if not HEX_RE.match(value):
-        raise ValueError(f"'{anchor}' is not an audit-chain hash (8 to 64 hex digits)")
+        raise ValueError(f"'{anchor}' is not an audit-chain hash ({MIN_ANCHOR_DIGITS} to 64 hex digits)")
     return value
 
 
@@ -514,16 +601,22 @@ def check_chain(conn: Connection, after_seq: int = 0, after_hash: str = GENESIS_
     # The loop runs once per event (a million on a large trail): everything in it is kept to the bone.
     for row in raw_rows(conn, f"{_EVENT_SQL} WHERE seq > {int(after_seq)} ORDER BY seq"):
         (seq, occurred_at, actor, action, kind, entity_id, entity_ref, partnership_id, changes, reason_category,
-         reason_text, prev_hash, stored_hash) = row
+         reason_text, prev_hash, stored_hash, login) = row
         if type(occurred_at) is str and len(occurred_at) == 26:  # SQLite's 'YYYY-MM-DD HH:MM:SS.ffffff'
             when = f"{occurred_at[:10]}T{occurred_at[11:]}Z"
         else:
             when = to_time(occurred_at)
         # the keys in sorted order already: orjson keeps insertion order, the same text as sort_keys would give
-        payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
-                   "entity_kind": kind, "entity_ref": entity_ref, "occurred_at": when,
-                   "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
-                   "reason_text": reason_text, "seq": seq}
+        if login is None:
+            payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
+                       "entity_kind": kind, "entity_ref": entity_ref, "occurred_at": when,
+                       "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
+                       "reason_text": reason_text, "seq": seq}
+        else:
+            payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
+                       "entity_kind": kind, "entity_ref": entity_ref, "login": login, "occurred_at": when,
+                       "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
+                       "reason_text": reason_text, "seq": seq}
         try:
             fast_ok = sha(dumps(payload)).hexdigest() == stored_hash
         except TypeError:  # a value of a type the application never writes: leave it to the reference path
@@ -542,14 +635,17 @@ def check_chain(conn: Connection, after_seq: int = 0, after_hash: str = GENESIS_
 
 def fold_trail(conn: Connection, progress: Progress | None = None, total: int = 0) -> tuple[StateFold, int, str]:
     """Replay every event into a ``StateFold``; returns it with the last event's seq and hash."""
-    fold = StateFold()
+    from mou_tracker.services.personal import Unsealer, load_secrets
+
+    fold = StateFold(unsealer=Unsealer(load_secrets(conn)))
     apply = fold.apply
     tables = fold.rows
     last_seq, head = 0, GENESIS_HASH
     rows = raw_rows(conn, "SELECT seq, entity_kind, entity_id, action, changes, hash FROM audit_event ORDER BY seq")
     for count, (seq, kind, entity_id, action, changes, stored_hash) in enumerate(rows, 1):
         table = tables.get(kind)
-        if action == "create" and table is not None and type(changes) is str and entity_id not in table:
+        if (action == "create" and table is not None and type(changes) is str and entity_id not in table
+                and kind != "participant"):
             table[entity_id] = changes  # StateFold.apply's create, inlined
         else:
             apply(seq, kind, entity_id, action, changes)
@@ -664,6 +760,8 @@ def _result(conn: Connection, chain: ChainOutcome, fold: StateFold, anchor: str 
     problems: list[Finding] = list(chain.problems)
     unlisted = chain.unlisted
     problems += _guard_findings(conn)
+    problems += signature_findings(conn)
+    problems += type_findings(conn)
     problems += [Finding("inconsistent", message, seq) for seq, message in fold.anomalies]
     unlisted += fold.anomaly_count - len(fold.anomalies)
     records = RecordCheck(conn)
