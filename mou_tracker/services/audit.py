@@ -17,7 +17,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,6 +27,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from mou_tracker.db.engine import lock_timeout_seconds
 from mou_tracker.db.guards import GENESIS_HASH
 from mou_tracker.db.models import AuditEvent, Base
 from mou_tracker.db.types import ScaledDecimal
@@ -35,20 +35,8 @@ from mou_tracker.domain.codes import REASON_CATEGORIES, canonical
 from mou_tracker.domain.identity import participant_ref
 from mou_tracker.errors import MouError, PermissionDenied, Problem, ValidationError
 
-#: how long (seconds) a writer waits for the audit chain before giving up; MOU_TRACKER_LOCK_TIMEOUT overrides
-DEFAULT_LOCK_TIMEOUT = 30.0
-
-
 class ChainBusy(MouError):
     """Another writer held the audit chain longer than the bounded wait: nothing was changed."""
-
-
-def lock_timeout_seconds() -> float:
-    try:
-        value = float(os.environ.get("MOU_TRACKER_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
-    except ValueError:
-        value = DEFAULT_LOCK_TIMEOUT
-    return min(max(value, 0.1), 3600.0)
 
 
 def os_login() -> str | None:

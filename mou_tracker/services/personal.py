@@ -186,6 +186,7 @@ def erase_participant(services: Services, ref: str, reason: str) -> ErasureOutco
         raise ValidationError(Problem("Reason", "an erasure needs a reason (e.g. the request's reference)"))
     with services.transaction() as uow:
         s = uow.session
+        uow.audit.lock_chain()  # first: on PostgreSQL this refuses an actor who is not the database login
         role = s.execute(select(User.role).where(User.name == services.actor)).scalar()
         if role != "admin":
             raise PermissionDenied(f"{services.actor} is not a registered admin: only an admin can erase a person's "

@@ -370,11 +370,11 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
     _ended(services, q, "sign off")
     with services.transaction() as uow:
         s = uow.session
+        head = uow.audit.lock_chain()  # appends are serialised from here: the figures are the head's
         user = _may_sign(s, services.actor, party)
         if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
             raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
                                    f"({user.key_fingerprint}); sign with your own registered key")
-        head = uow.audit.lock_chain()  # appends are serialised from here: the figures are the head's
         pid = services.partnership_id
         parties = {p.code: p.name for p in s.execute(select(Party).where(Party.partnership_id == pid)).scalars()}
         if party not in parties:
@@ -475,8 +475,8 @@ def lock_period(services: Services, quarter: Quarter | str, reason: str) -> Outc
         raise ValidationError(Problem("Reason", "locking a quarter needs a few words of explanation"))
     _ended(services, q, "lock")
     with services.transaction() as uow:
-        require_admin(uow.session, services.actor, "lock a quarter")
         head = uow.audit.lock_chain()
+        require_admin(uow.session, services.actor, "lock a quarter")
         pid = services.partnership_id
         existing = _lock_row(uow, pid, q)
         if existing is not None:
