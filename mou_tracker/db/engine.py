@@ -80,7 +80,7 @@ def _translate_error(context: Any) -> None:
     if "database is locked" in text or "database is busy" in text:
         raise DatabaseBusy(f"another program has been writing to the database for more than "
                            f"{lock_timeout_seconds():g} s; nothing was changed; try again in a moment") from orig
-    if "malformed" in text or "file is not a database" in text or "disk image" in text:
+    if "malformed" in text:
         raise DatabaseProblem("the database file is damaged (SQLite reports it malformed): restore it from a "
                               "backup (mou-tracker db backup makes one)") from orig
 

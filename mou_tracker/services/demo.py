@@ -239,6 +239,7 @@ def load_demo(services: Services, today: date | None = None,
             at(day, lambda v=values: services.save_expenditure(v))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
+    __import__("mou_tracker.services.demo_people").services.demo_people.plan(services, at, quarter_range(Quarter.of(START), last_q), START, today)  # noqa: E501
     events.sort(key=lambda e: (e[0], e[1]))
     try:
         with services.transaction():
