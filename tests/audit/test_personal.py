@@ -25,7 +25,7 @@ from mou_tracker.services.verify import verify_chain
 from tests.helpers import attendee, training
 
 NAME = "Wanjiru Kamau-Odhiambo"
-STAFF = "ODPP/7731"
+STAFF = "ODPP/KX-7731"
 
 
 def run(db_url: str, *args: str, user: str = "tester"):
@@ -60,14 +60,14 @@ def test_events_reference_participants_by_pseudonym_and_seal_personal_fields(pro
     assert mine and all(e.entity_ref == f"P-{person}" for e in mine)
     assert any(e.entity_ref == f"T1/P-{person}" for e in events)
     for e in events:
-        for needle in (NAME, NAME.casefold(), "ODPP/7731", "7731"):
+        for needle in (NAME, NAME.casefold(), "ODPP/KX-7731", "KX-7731"):
             assert needle not in (e.changes + (e.entity_ref or "")), (e.seq, needle)
     assert verify_chain(db).ok
 
 
 def test_log_and_export_show_personal_data_only_when_asked(programme, db, db_url, person, tmp_path):
     plain = run(db_url, "audit", "log", "--entity", "participant")
-    assert plain.exit_code == 0 and NAME not in plain.stdout and "7731" not in plain.stdout
+    assert plain.exit_code == 0 and NAME not in plain.stdout and "KX-7731" not in plain.stdout
     assert "[personal data hidden]" in plain.stdout and f"P-{person}" in plain.stdout
     shown = run(db_url, "audit", "log", "--entity", "participant", "--include-personal-data")
     assert shown.exit_code == 0 and NAME in shown.stdout and STAFF.replace("/", "/") in shown.stdout
@@ -77,7 +77,7 @@ def test_log_and_export_show_personal_data_only_when_asked(programme, db, db_url
     path = tmp_path / "trail.xlsx"
     assert run(db_url, "audit", "export", str(path), user="eve").exit_code == 0
     cells = " ".join(str(c) for ws in openpyxl.load_workbook(path) for r in ws.iter_rows(values_only=True) for c in r)
-    assert NAME not in cells and "7731" not in cells
+    assert NAME not in cells and "KX-7731" not in cells
     assert run(db_url, "audit", "export", str(path), "--include-personal-data", user="eve").exit_code == 1
     assert run(db_url, "audit", "export", str(path), "--include-personal-data").exit_code == 0
     cells = " ".join(str(c) for ws in openpyxl.load_workbook(path) for r in ws.iter_rows(values_only=True) for c in r)
@@ -100,17 +100,17 @@ def test_erasure_removes_the_person_everywhere_and_changes_no_figure(programme, 
         assert (p.name, p.staff_number, p.key) == (f"Erased participant P-{person}", None, f"erased:P-{person}")
         erase = s.execute(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
     assert (erase.action, erase.entity_ref) == ("erase", f"P-{person}")
-    assert NAME not in erase.changes and "7731" not in erase.changes
+    assert NAME not in erase.changes and "KX-7731" not in erase.changes
     log = run(db_url, "audit", "log", "--entity", "participant", "--include-personal-data").stdout
     assert NAME not in log and "[erased]" in log
     path = tmp_path / "after.xlsx"
     assert run(db_url, "audit", "export", str(path), "--include-personal-data").exit_code == 0
     cells = " ".join(str(c) for ws in openpyxl.load_workbook(path) for r in ws.iter_rows(values_only=True) for c in r)
-    assert NAME not in cells and "7731" not in cells
+    assert NAME not in cells and "KX-7731" not in cells
     if backend == "sqlite":
         db.dispose()
         raw = _bytes_of(db_url)  # the file, its WAL and every free page
-        for needle in (NAME, NAME.casefold(), "ODPP/7731", "odpp/7731"):
+        for needle in (NAME, NAME.casefold(), "ODPP/KX-7731", "odpp/kx-7731", "KX-7731"):
             assert needle.encode() not in raw, needle
     # erasing twice, or someone unknown, is a clear refusal
     again = run(db_url, "participant", "erase", f"P-{person}", "--reason", "again")
