@@ -35,6 +35,7 @@ from mou_tracker.domain.codes import REASON_CATEGORIES, canonical
 from mou_tracker.domain.identity import participant_ref
 from mou_tracker.errors import MouError, PermissionDenied, Problem, ValidationError
 
+
 class ChainBusy(MouError):
     """Another writer held the audit chain longer than the bounded wait: nothing was changed."""
 

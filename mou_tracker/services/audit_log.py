@@ -128,7 +128,8 @@ class LogEntry:
 
     @property
     def what(self) -> str:
-        verb = {"create": "created", "update": "updated", "delete": "deleted", "erase": "erased personal data of"}.get(self.action, self.action)
+        verbs = {"create": "created", "update": "updated", "delete": "deleted", "erase": "erased personal data of"}
+        verb = verbs.get(self.action, self.action)
         ref = self.entity_ref or (f"id {self.entity_id}" if self.entity_id is not None else "")
         return f"{verb} {self.entity_kind.replace('_', ' ')} {ref}".rstrip()
 

@@ -252,9 +252,10 @@ def period_status(session: Session, partnership_id: int, quarter: Quarter | str)
     parties = [(p.code, p.name) for p in session.execute(select(Party).where(Party.partnership_id == partnership_id)
                                                          .order_by(Party.code)).scalars()]
     names = dict(parties)
-    signoffs = [_view(session, s, names) for s in session.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
-                                                                     PeriodSignoff.period == str(q))
-                                         .order_by(PeriodSignoff.signed_at, PeriodSignoff.id)).scalars()]
+    rows = session.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
+                                                       PeriodSignoff.period == str(q))
+                           .order_by(PeriodSignoff.signed_at, PeriodSignoff.id)).scalars().all()
+    signoffs = [_view(session, s, names) for s in rows]
     lock = session.execute(select(PeriodLock).where(PeriodLock.partnership_id == partnership_id,
                                                     PeriodLock.period == str(q))).scalar()
     return PeriodStatus(q, parties, signoffs,

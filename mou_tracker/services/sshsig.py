@@ -71,8 +71,8 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     parts = line.split()
     if len(parts) < 2 or parts[0] != KEY_TYPE:
         kind = parts[0] if parts else "nothing"
-        raise KeyProblem(f"expected an OpenSSH Ed25519 public key (a line starting 'ssh-ed25519 AAAA'), found {kind[:30]}"
-                         "; make one with: ssh-keygen -t ed25519")
+        raise KeyProblem("expected an OpenSSH Ed25519 public key (a line starting 'ssh-ed25519 AAAA'), found "
+                         f"{kind[:30]}; make one with: ssh-keygen -t ed25519")
     try:
         key = serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
     except (ValueError, UnsupportedAlgorithm) as exc:

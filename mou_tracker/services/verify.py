@@ -310,7 +310,13 @@ class RecordCheck:
     def _last_event(self, kind: str, rid: int) -> tuple[int | None, str | None]:
         row = self.conn.execute(text("SELECT seq, entity_ref FROM audit_event WHERE entity_kind = :k AND "
                                      "entity_id = :i ORDER BY seq DESC LIMIT 1"), {"k": kind, "i": rid}).first()
-        return (None, None) if row is None else (row[0], row[1])
+        if row is None:
+            return None, None
+        if kind == "participant":  # events before sealing named people by identity key: show the pseudonym
+            from mou_tracker.domain.identity import participant_ref
+
+            return row[0], participant_ref(rid)
+        return row[0], row[1]
 
     def compare(self, fold: StateFold) -> None:
         dialect = self.conn.dialect.name
@@ -380,14 +386,23 @@ class RecordCheck:
             self._compare_one(kind, rid, values_of(tuple(row or ())), stored, fold)
 
     def _added(self, kind: str, rid: int, values: dict[str, Any]) -> None:
-        ref = next((values[k] for k in ("code", "key", "name", "period") if values.get(k)), None)
+        if kind == "participant":  # never a person's name or identity key in a message
+            from mou_tracker.domain.identity import participant_ref
+
+            ref: Any = participant_ref(rid)
+        else:
+            ref = next((values[k] for k in ("code", "key", "name", "period") if values.get(k)), None)
         self._add(Finding("added", f"{_record(kind, ref, rid)} was added outside the application: no audit event "
                                    "created it", None, kind, rid))
 
     def _changed(self, kind: str, rid: int, columns: list[str], live: list[Any], replayed: list[Any]) -> None:
         seq, ref = self._last_event(kind, rid)
         types = ENTITY_MODELS[kind].__table__.columns  # type: ignore[attr-defined]
-        diffs = [f"{_label(kind, c)} is {_show(a, types[c].type)} in the table but {_show(b, types[c].type)} in "
+        from mou_tracker.services.personal import PERSONAL_FIELDS
+
+        diffs = [f"{_label(kind, c)} differs between the table and the trail (personal data, not shown)"
+                 if kind == "participant" and c in PERSONAL_FIELDS else
+                 f"{_label(kind, c)} is {_show(a, types[c].type)} in the table but {_show(b, types[c].type)} in "
                  "the trail" for c, a, b in zip(columns, live, replayed, strict=True) if a != b]
         more = f" (and {len(diffs) - 3} more fields)" if len(diffs) > 3 else ""
         self._add(Finding("changed", f"{_record(kind, ref, rid)} was changed outside the application: "

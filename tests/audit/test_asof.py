@@ -12,9 +12,9 @@ from mou_tracker.cli import cli
 from mou_tracker.db.models import ENTITY_MODELS
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.services import Reason, Services
-from mou_tracker.services.personal import Unsealer, load_secrets
 from mou_tracker.services.history import Replayer, end_of_day_utc, iter_events, scratch_session, state_as_of
 from mou_tracker.services.indicators import IndicatorEngine
+from mou_tracker.services.personal import Unsealer, load_secrets
 from tests.helpers import attendee, training
 
 

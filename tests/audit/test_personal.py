@@ -199,3 +199,14 @@ def test_random_writes_erasures_and_signoffs_keep_the_trail_and_the_figures(sqli
         result = verify_chain(db)
         assert result.ok, (steps, result.findings)
     db.dispose()
+
+
+def test_verify_names_a_tampered_person_by_pseudonym_only(programme, db, person):
+    from tests.audit.conftest import raw_sql
+
+    raw_sql(db, f"UPDATE participant SET name = 'Someone Else' WHERE id = {person}")
+    result = verify_chain(db)
+    assert not result.ok
+    text = " ".join(result.findings)
+    assert f"P-{person}" in text and "personal data, not shown" in text
+    assert NAME not in text and "Someone Else" not in text
