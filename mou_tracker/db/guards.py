@@ -178,11 +178,13 @@ def guard_problems(conn: Connection) -> list[str]:
     return problems
 
 
-def integrity_problems(conn: Connection) -> list[str]:
-    """The database's own consistency check (SQLite: PRAGMA integrity_check)."""
+def integrity_problems(conn: Connection, quick: bool = False) -> list[str]:
+    """The database's own consistency check (SQLite: PRAGMA integrity_check; ``quick``: quick_check, which
+    checks every page and record but not that indexes match their tables, in a quarter of the time)."""
     if conn.dialect.name != "sqlite":
         return []
-    rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check(20)").all()]
+    pragma = "quick_check" if quick else "integrity_check"
+    rows = [r[0] for r in conn.exec_driver_sql(f"PRAGMA {pragma}(20)").all()]
     if rows == ["ok"]:
         return []
     return [f"the database file fails its own integrity check: {r}" for r in rows[:5]]

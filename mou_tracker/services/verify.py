@@ -473,11 +473,11 @@ def connection_warnings(conn: Connection) -> list[str]:
     return []
 
 
-def _guard_findings(conn: Connection) -> list[Finding]:
+def _guard_findings(conn: Connection, integrity: bool = True) -> list[Finding]:
     from mou_tracker.db.guards import guard_problems, integrity_problems
 
-    return ([Finding("integrity", m) for m in integrity_problems(conn)]
-            + [Finding("guard", m) for m in guard_problems(conn)])
+    checked = [Finding("integrity", m) for m in integrity_problems(conn)] if integrity else []
+    return checked + [Finding("guard", m) for m in guard_problems(conn)]
 
 
 def _sqlite_storage(column: Any) -> tuple[tuple[str, ...], str | None]:
@@ -508,14 +508,24 @@ def type_findings(conn: Connection) -> list[Finding]:
     out: list[Finding] = []
     for kind, model in ENTITY_MODELS.items():
         table: Any = model.__table__  # type: ignore[attr-defined]
-        for column in table.columns:
+        columns = list(table.columns)
+        conds = []
+        for column in columns:
             classes, extra = _sqlite_storage(column)
             allowed = ", ".join(f"'{c}'" for c in (*classes, "null"))
             cond = f"typeof({column.name}) NOT IN ({allowed})"
             if extra:
                 cond = f"({cond} OR ({column.name} IS NOT NULL AND NOT ({extra})))"
-            sql = f"SELECT id, typeof({column.name}) FROM {table.name} WHERE {cond} ORDER BY id LIMIT 20"
-            for rid, stored in conn.exec_driver_sql(sql).all():
+            conds.append(cond)
+        # one scan per table: each row that breaks a rule, with which columns break it and how they are stored
+        flags = ", ".join(f"CASE WHEN {c} THEN typeof({col.name}) END" for c, col in zip(conds, columns, strict=True))
+        sql = f"SELECT id, {flags} FROM {table.name} WHERE {' OR '.join(conds)} ORDER BY id LIMIT 20"
+        for row in conn.exec_driver_sql(sql).all():
+            rid = row[0]
+            for column, stored in zip(columns, row[1:], strict=True):
+                if stored is None:
+                    continue
+                classes, _extra = _sqlite_storage(column)
                 label = _label(kind, column.key)
                 expect = ("a Boolean (0 or 1)" if isinstance(column.type, Boolean) else
                           "a date" if isinstance(column.type, Date) else " or ".join(classes))
@@ -593,6 +603,8 @@ class ChainOutcome:
     head: str
     problems: list[Finding]
     unlisted: int
+    #: the database's own integrity check ran with the walk (its findings are in ``problems``)
+    integrity_checked: bool = False
 
 
 def _open(url_or_db: Database | str) -> tuple[Database | None, Connection]:
@@ -672,10 +684,16 @@ def fold_trail(conn: Connection, progress: Progress | None = None, total: int = 
 
 def _chain_in_child(url: str) -> ChainOutcome:
     """The chain walk in a process of its own (see ``verify_chain``)."""
+    from mou_tracker.db.guards import integrity_problems
+
     db, conn = _open(url)
     try:
         with conn.begin():
-            return check_chain(conn)
+            outcome = check_chain(conn)
+        # the file's own check, here beside the chain walk rather than after the replay in the first process
+        outcome.problems += [Finding("integrity", m) for m in integrity_problems(conn, quick=True)]
+        outcome.integrity_checked = True
+        return outcome
     finally:
         conn.close()
         if db is not None:
@@ -723,7 +741,8 @@ def verify_chain(db: Database, *, anchor: str | None = None, evidence_dir: Path 
                 if chain.last_seq < last_seq:  # events appended after the child's snapshot: walk them here
                     more = check_chain(conn, chain.last_seq, chain.head)
                     chain = ChainOutcome(chain.count + more.count, more.last_seq, more.head,
-                                         chain.problems + more.problems, chain.unlisted + more.unlisted)
+                                         chain.problems + more.problems, chain.unlisted + more.unlisted,
+                                         chain.integrity_checked)
             if progress is not None:
                 progress(chain.count, max(total, chain.count))
             result = _result(conn, chain, fold, anchor, Path(evidence_dir) if evidence_dir else None)
@@ -757,7 +776,8 @@ def _child_result(child: subprocess.Popen[str], conn: Connection) -> ChainOutcom
         try:
             data = json.loads(out)
             return ChainOutcome(data["count"], data["last_seq"], data["head"],
-                                [Finding(**f) for f in data["problems"]], data["unlisted"])
+                                [Finding(**f) for f in data["problems"]], data["unlisted"],
+                                bool(data.get("integrity_checked")))
         except (ValueError, KeyError, TypeError):
             pass
     return check_chain(conn)  # the second process could not do it: walk the chain here
@@ -767,14 +787,15 @@ def _child_main() -> None:
     """``python -m mou_tracker.services.verify`` with a database URL on stdin: the chain walk, as JSON."""
     outcome = _chain_in_child(sys.stdin.read().strip())
     print(json.dumps({"count": outcome.count, "last_seq": outcome.last_seq, "head": outcome.head,
-                      "problems": [asdict(f) for f in outcome.problems], "unlisted": outcome.unlisted}))
+                      "problems": [asdict(f) for f in outcome.problems], "unlisted": outcome.unlisted,
+                      "integrity_checked": outcome.integrity_checked}))
 
 
 def _result(conn: Connection, chain: ChainOutcome, fold: StateFold, anchor: str | None,
             evidence_dir: Path | None) -> VerifyResult:
     problems: list[Finding] = list(chain.problems)
     unlisted = chain.unlisted
-    problems += _guard_findings(conn)
+    problems += _guard_findings(conn, integrity=not chain.integrity_checked)
     problems += signature_findings(conn)
     problems += type_findings(conn)
     problems += [Finding("inconsistent", message, seq) for seq, message in fold.anomalies]
