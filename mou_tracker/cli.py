@@ -323,35 +323,6 @@ def db_backup(app: AppContext, file: Path) -> None:
     click.echo(f"Backup written to {written}")
 
 
-@cli.group()
-def user() -> None:
-    """Who may do what: admin, manager or evaluator (read-only)."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "manager", "evaluator"]), required=True)
-@click.option("--display-name", help="A full name to show beside the login.")
-@click.pass_obj
-def user_add(app: AppContext, name: str, role: str, display_name: str | None) -> None:
-    """Register NAME with a role, or change their role (admins only)."""
-    result = app.services(app.open()).save_user(name, role, display_name)
-    click.echo(f"{name}: {role} ({result.action})")
-
-
-@user.command("list")
-@click.pass_obj
-def user_list(app: AppContext) -> None:
-    """List the registered users and their roles."""
-    from sqlalchemy import select
-
-    from mou_tracker.db.models import User
-
-    with app.open().reading() as s:
-        for u in s.execute(select(User).order_by(User.name)).scalars():
-            click.echo(f"{u.name}\t{u.role}\t{u.display_name or ''}")
-
-
 def main() -> None:
     cli(prog_name="mou-tracker")
 

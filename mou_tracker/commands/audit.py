@@ -80,16 +80,21 @@ def _entity_kind(value: str | None) -> str | None:
               "TR-2025-001) or, with --entity, its numeric id.")
 @click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
 @click.option("--until", type=DATE, help="Only events on or before this day (UTC).")
+@click.option("--include-personal-data", is_flag=True, help="Show participants' names and staff numbers (not for "
+              "evaluators).")
 @click.pass_obj
-def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date | None, until: date | None) -> None:
+def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date | None, until: date | None,
+              include_personal_data: bool) -> None:
     """Print the history readably: who changed what, when and why."""
     from mou_tracker.services.audit_log import EventFilter, format_entry, iter_entries
 
     kind = _entity_kind(entity)
     db = app.open()
+    if include_personal_data:
+        _may_see_personal_data(app, db)
     flt = EventFilter(kind=kind, ref=ref, since=since, until=until)
     shown = 0
-    for entry in iter_entries(db, flt):
+    for entry in iter_entries(db, flt, include_personal_data=include_personal_data):
         click.echo("\n".join(format_entry(entry)))
         shown += 1
     if not shown:
@@ -102,9 +107,11 @@ def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date 
 @click.option("--id", "ref", metavar="REF", help="Only events about this record (reference, or id with --entity).")
 @click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
 @click.option("--until", type=DATE, help="Only events on or before this day (UTC).")
+@click.option("--include-personal-data", is_flag=True, help="Include participants' names and staff numbers (not "
+              "for evaluators).")
 @click.pass_obj
 def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | None, since: date | None,
-                 until: date | None) -> None:
+                 until: date | None, include_personal_data: bool) -> None:
     """Write the trail (or a filtered part) to an Excel workbook for evaluators, with the chain hashes and
     the result of a verification."""
     from mou_tracker.services.audit_log import EventFilter, export_workbook
@@ -113,10 +120,22 @@ def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | Non
         raise click.BadParameter("the export is an Excel workbook: give a FILE ending in .xlsx", param_hint="FILE")
     kind = _entity_kind(entity)
     db = app.open()
+    if include_personal_data:
+        _may_see_personal_data(app, db)
     with progress_bar("Exporting the audit trail", None) as advance:
         summary = export_workbook(db, file, EventFilter(kind=kind, ref=ref, since=since, until=until),
-                                  progress=lambda n: advance(n))
+                                  progress=lambda n: advance(n), include_personal_data=include_personal_data)
     click.echo(summary)
+
+
+def _may_see_personal_data(app: AppContext, db: Any) -> None:
+    """Personal data is never shown to an evaluator (SPEC section 7); an admin may show it to one."""
+    from mou_tracker.errors import PermissionDenied
+
+    role = app.services(db, read_only=True).role_of()
+    if role == "evaluator":
+        raise PermissionDenied(f"{app.user} is an evaluator: personal data (--include-personal-data) is not shown to "
+                               "evaluators; an admin can export it for you")
 
 
 @cli.group()
@@ -132,15 +151,23 @@ def _party(value: str) -> str:
 @click.argument("quarter", type=PERIOD, metavar="PERIOD")
 @click.option("--party", type=click.Choice(["hti", "odpp"], case_sensitive=False), required=True,
               help="The party signing off.")
+@click.option("--key", "key_file", metavar="PRIVATE_KEY", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Your OpenSSH Ed25519 private key file (used to sign, never stored).")
 @click.option("--comment", help="What the party says with its sign-off.")
 @click.pass_obj
-def period_signoff(app: AppContext, quarter: Any, party: str, comment: str | None) -> None:
-    """Sign off a quarter's figures for one party; when both parties have signed the same figures, the
-    quarter locks."""
-    from mou_tracker.services.signoff import sign_off
+def period_signoff(app: AppContext, quarter: Any, party: str, key_file: Path, comment: str | None) -> None:
+    """Sign off a quarter's figures for one party, signed with your registered key; when both parties have
+    signed the same figures, the quarter locks."""
+    import os
 
+    from mou_tracker.services.signoff import sign_off
+    from mou_tracker.services.sshsig import load_private_key
+
+    phrase = os.environ.get("MOU_TRACKER_KEY_PASSPHRASE")
+    private = load_private_key(key_file, phrase.encode() if phrase else None)
     db = app.open()
-    outcome = sign_off(app.services(db), quarter, _party(party), comment)
+    outcome = sign_off(app.services(db), quarter, _party(party), comment, key=private)
     for line in outcome.lines():
         click.echo(line)
 
@@ -157,6 +184,25 @@ def period_lock(app: AppContext, quarter: Any, reason: str) -> None:
     outcome = lock_period(app.services(db), quarter, reason)
     for line in outcome.lines():
         click.echo(line)
+
+
+@period.command("certificate")
+@click.argument("quarter", type=PERIOD, metavar="PERIOD")
+@click.option("--output", "output", metavar="DIR", required=True, type=click.Path(path_type=Path),
+              help="Folder for <party>.json, <party>.json.sig and allowed_signers.")
+@click.pass_obj
+def period_certificate(app: AppContext, quarter: Any, output: Path) -> None:
+    """Write the quarter's signed sign-offs so anyone can check them with ssh-keygen alone."""
+    from mou_tracker.services.signoff import write_certificate
+
+    db = app.open()
+    svc = app.services(db, read_only=True)
+    written = write_certificate(db, svc.partnership_id, quarter, output)
+    for path in written:
+        click.echo(f"wrote {path}")
+    party = next((p.name[:-len(".json")] for p in written if p.name.endswith(".json")), "hti")
+    click.echo(f"check with: ssh-keygen -Y verify -f {output}/allowed_signers -I SIGNER -n mou-tracker-signoff "
+               f"-s {output}/{party}.json.sig < {output}/{party}.json")
 
 
 @period.command("status")

@@ -1,12 +1,15 @@
 """Engines and sessions.
 
-SQLite: foreign keys on, WAL journal, a long busy timeout, and write transactions that begin IMMEDIATE so
-two writers queue instead of failing with "database is locked". PostgreSQL: a plain pooled engine; writers
-serialise audit appends with an advisory lock (see services.audit).
+SQLite: foreign keys on, WAL journal, a bounded busy timeout, and write transactions that begin IMMEDIATE
+so two writers queue instead of failing at once. PostgreSQL: a plain pooled engine; writers serialise audit
+appends on a row lock (see services.audit). Either way a writer waits a bounded time
+(``MOU_TRACKER_LOCK_TIMEOUT`` seconds, default 30) and then gives up with a clear message, and a damaged
+SQLite file is reported as such: database errors a user can act on never surface as tracebacks.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +24,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from mou_tracker.errors import DatabaseProblem
 
 WRITE_OPTION = "mou_write"
+#: how long (seconds) a writer waits for another one before giving up; MOU_TRACKER_LOCK_TIMEOUT overrides
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+class DatabaseBusy(DatabaseProblem):
+    """Another writer held the database longer than the bounded wait: nothing was changed."""
+
+
+def lock_timeout_seconds() -> float:
+    try:
+        value = float(os.environ.get("MOU_TRACKER_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        value = DEFAULT_LOCK_TIMEOUT
+    return min(max(value, 0.1), 3600.0)
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -56,7 +73,7 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_on_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute(f"PRAGMA busy_timeout={int(lock_timeout_seconds() * 1000)}")
     try:
         cur.execute("PRAGMA journal_mode=WAL")
     except sqlite3.DatabaseError:
@@ -66,6 +83,20 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+
+
+def _translate_error(context: Any) -> None:
+    """SQLite errors a user can act on become one clear line (the CLI prints MouErrors without traceback)."""
+    orig = context.original_exception
+    if not isinstance(orig, sqlite3.DatabaseError):
+        return
+    text = str(orig).lower()
+    if "database is locked" in text or "database is busy" in text:
+        raise DatabaseBusy(f"another program has been writing to the database for more than "
+                           f"{lock_timeout_seconds():g} s; nothing was changed; try again in a moment") from orig
+    if "malformed" in text:
+        raise DatabaseProblem("the database file is damaged (SQLite reports it malformed): restore it from a "
+                              "backup (mou-tracker db backup makes one)") from orig
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -79,6 +110,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "handle_error", _translate_error)
     return engine
 
 

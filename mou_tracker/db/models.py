@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mou_tracker.db.types import Money, Rate, ScaledDecimal, UTCDateTime
@@ -64,12 +75,22 @@ class Party(Base):
 
 
 class User(Base):
+    """A registered person: role, the party they act for, whether they may sign its sign-offs, and their
+    OpenSSH Ed25519 public key (never a private one). Columns added later are nullable, so users created
+    before them replay from the trail unchanged."""
+
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     display_name: Mapped[str | None]
+    party: Mapped[str | None] = mapped_column(String(20))
+    #: True for a party's signatory; None (never set) and False both mean not a signatory
+    signatory: Mapped[bool | None] = mapped_column(Boolean)
+    #: ``ssh-ed25519 AAAA...`` as registered with ``user key``
+    public_key: Mapped[str | None] = mapped_column(Text)
+    key_fingerprint: Mapped[str | None] = mapped_column(String(80))
 
 
 class Indicator(Base):
@@ -299,6 +320,12 @@ class PeriodSignoff(Base):
     chain_head: Mapped[str] = mapped_column(String(64))
     #: the figures signed, as canonical JSON, so later changes can be shown as restatements
     figures: Mapped[str | None] = mapped_column(Text)
+    #: the exact bytes signed (canonical JSON, UTF-8) and the armored SSHSIG signature over them
+    message: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(Text)
+    #: the signer's public key at signing time (``ssh-ed25519 AAAA...``) and its SHA256 fingerprint
+    public_key: Mapped[str | None] = mapped_column(Text)
+    key_fingerprint: Mapped[str | None] = mapped_column(String(80))
 
 
 class PeriodLock(Base):
@@ -349,6 +376,28 @@ class AuditEvent(Base):
     reason_text: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: who was logged in: on PostgreSQL the database login (a trigger refuses any other value); on SQLite
+    #: the OS login when it differs from ``actor``. Covered by the hash when set.
+    login: Mapped[str | None] = mapped_column(String(120))
+
+
+class AuditChainLock(Base):
+    """One row that every writer locks (``SELECT ... FOR UPDATE``) before appending to the trail. A row
+    lock needs UPDATE privilege, which readers (evaluators) lack: no reader can hold writers up."""
+
+    __tablename__ = "audit_chain_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class ParticipantSecret(Base):
+    """The per-person key that seals a participant's personal fields in audit events (AES-256-GCM).
+    Erasure deletes it: the sealed values become unreadable and the chain stays verifiable."""
+
+    __tablename__ = "participant_secret"
+
+    participant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    secret: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 #: entity kind (as written in audit events) -> model; the audit replay and the service layer share it

@@ -222,6 +222,9 @@ class SignoffLine:
     comment: str | None
     chain_seq: int
     chain_head: str
+    #: the signer's key (SHA256 fingerprint) and whether the SSHSIG signature checks against it
+    key_fingerprint: str | None = None
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -475,11 +478,18 @@ def _disbursements(s: Session, pid: int, end: date) -> tuple[DisbursementLine, .
 
 
 def _signoffs(s: Session, pid: int, period: Quarter) -> tuple[SignoffLine, ...]:
-    rows = s.execute(select(PeriodSignoff.period, PeriodSignoff.party, PeriodSignoff.actor, PeriodSignoff.signed_at,
-                            PeriodSignoff.comment, PeriodSignoff.chain_seq, PeriodSignoff.chain_head)
+    from mou_tracker.services.signoff import check_signature
+
+    rows = s.execute(select(PeriodSignoff)
                      .where(PeriodSignoff.partnership_id == pid, PeriodSignoff.period == str(period))
-                     .order_by(PeriodSignoff.signed_at, PeriodSignoff.party))
-    return _lines(SignoffLine, rows)
+                     .order_by(PeriodSignoff.signed_at, PeriodSignoff.party)).scalars().all()
+    out = []
+    for r in rows:
+        ok, problem = check_signature(s, r)
+        verdict = "not signed" if ok is None else "valid" if ok else f"INVALID: {problem}"
+        out.append(SignoffLine(r.period, r.party, r.actor, r.signed_at, r.comment, r.chain_seq, r.chain_head,
+                               r.key_fingerprint, verdict))
+    return tuple(out)
 
 
 def _lock(s: Session, pid: int, period: Quarter) -> LockLine | None:

@@ -339,7 +339,8 @@ def definition_rows(d: ReportData) -> Iterator[Row]:
 
 def signoff_rows(d: ReportData) -> Iterator[Row]:
     for s in d.signoffs:
-        yield [s.period, s.party.upper(), s.actor, s.signed_at, s.comment, s.chain_seq, s.chain_head]
+        yield [s.period, s.party.upper(), s.actor, s.signed_at, s.comment, s.chain_seq, s.chain_head,
+               s.key_fingerprint, s.signature]
 
 
 def restatement_rows(d: ReportData) -> Iterator[Row]:

@@ -2,11 +2,19 @@
 
 Each event's hash is SHA-256 over a canonical JSON serialisation of the event's fields and the previous
 event's hash. Appends are serialised: on SQLite the write transaction began IMMEDIATE (one writer at a
-time); on PostgreSQL a transaction-scoped advisory lock is taken before the head is read.
+time, bounded by the busy timeout); on PostgreSQL each writer locks the one row of ``audit_chain_lock``
+(``SELECT ... FOR UPDATE``, which needs UPDATE privilege: no reader can hold it) with a bounded
+``lock_timeout``, and gives up with a clear message when another writer holds it too long.
+
+Who: every event records the actor and, in ``login``, who was logged in (PostgreSQL: the database login,
+which a trigger enforces; SQLite: the OS login when it differs from the actor). Personal data: a
+participant is referenced as ``P-<id>`` and their name, staff number and identity key are sealed under
+their own key (``services.personal``), so erasing the key leaves the chain verifiable.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 from dataclasses import dataclass
@@ -16,16 +24,27 @@ from typing import Any
 
 import orjson
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from mou_tracker.db.engine import lock_timeout_seconds
 from mou_tracker.db.guards import GENESIS_HASH
 from mou_tracker.db.models import AuditEvent, Base
 from mou_tracker.db.types import ScaledDecimal
 from mou_tracker.domain.codes import REASON_CATEGORIES, canonical
-from mou_tracker.errors import Problem, ValidationError
+from mou_tracker.domain.identity import participant_ref
+from mou_tracker.errors import MouError, PermissionDenied, Problem, ValidationError
 
-#: PostgreSQL advisory lock key that serialises audit appends (any constant shared by all writers)
-APPEND_LOCK_KEY = 0x4D4F5541  # "MOUA"
+
+class ChainBusy(MouError):
+    """Another writer held the audit chain longer than the bounded wait: nothing was changed."""
+
+
+def os_login() -> str | None:
+    try:
+        return getpass.getuser() or None
+    except Exception:  # no login name (some containers)
+        return None
 
 
 def canonical_value(value: Any) -> Any:
@@ -96,9 +115,9 @@ def event_payload(
     reason_category: str | None,
     reason_text: str | None,
     prev_hash: str,
+    login: str | None = None,
 ) -> str:
-    return canonical_json(
-        {
+    payload = {
             "seq": seq,
             "occurred_at": canonical_value(occurred_at),
             "actor": actor,
@@ -112,7 +131,9 @@ def event_payload(
             "reason_text": reason_text,
             "prev_hash": prev_hash,
         }
-    )
+    if login is not None:  # events written before logins were kept hash without the key
+        payload["login"] = login
+    return canonical_json(payload)
 
 
 def compute_hash(payload: str) -> str:
@@ -135,6 +156,7 @@ def event_hash(event: AuditEvent) -> str:
             reason_category=event.reason_category,
             reason_text=event.reason_text,
             prev_hash=event.prev_hash,
+            login=event.login,
         )
     )
 
@@ -191,14 +213,69 @@ class AuditWriter:
         self.actor = actor
         self._clock = clock or (lambda: datetime.now(UTC))
         self._head: ChainHead | None = None
+        self._login: str | None = None
+        self._sealer: Any = None
         self.written = 0
+
+    def lock_chain(self) -> ChainHead:
+        """Take the chain (serialising appends) and read its head; once per transaction."""
+        return self._lock_and_read_head()
 
     def _lock_and_read_head(self) -> ChainHead:
         if self._head is None:
             if self.session.get_bind().dialect.name == "postgresql":
-                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+                self._login = self._postgres_login()
+                self._take_postgres_lock()
+            else:
+                login = os_login()
+                self._login = login if login and login != self.actor else None
             self._head = read_head(self.session)
         return self._head
+
+    def _postgres_login(self) -> str:
+        """The database login; an actor naming someone else is refused (a superuser, who could rewrite
+        anything anyway, may act for a named person: the login it used is still recorded)."""
+        login, superuser = self.session.execute(text(
+            "SELECT session_user::text, COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), "
+            "false)")).one()
+        if self.actor != login and not superuser:
+            raise PermissionDenied(f"connected to the database as {login}: on PostgreSQL the actor is the database "
+                                   f"login, so acting as '{self.actor}' is refused (drop --user, or log in as "
+                                   f"{self.actor})")
+        return login
+
+    def _take_postgres_lock(self) -> None:
+        timeout = lock_timeout_seconds()
+        self.session.execute(text(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'"))
+        try:
+            with self.session.begin_nested():
+                self.session.execute(text("SELECT id FROM audit_chain_lock WHERE id = 1 FOR UPDATE"))
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+            if code == "55P03":
+                raise ChainBusy(f"another writer has held the audit trail for more than {timeout:g} s; nothing "
+                                "was changed; try again in a moment") from exc
+            if code == "42501":
+                raise PermissionDenied("this database login may not write: it cannot take the audit trail for "
+                                       "writing (evaluators read, verify and export)") from exc
+            raise
+        self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+
+    def _sealed(self, entity_kind: str, entity_id: int | None, entity_ref: str | None, action: str,
+                changes: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """Participants appear as ``P-<id>`` and their personal fields only sealed (SPEC section 7)."""
+        if entity_kind == "attendance" and entity_ref and "/" in entity_ref:
+            training, _, person = entity_ref.rpartition("/")
+            if person.isdigit():
+                entity_ref = f"{training}/{participant_ref(int(person))}"
+            return entity_ref, changes
+        if entity_kind != "participant" or entity_id is None:
+            return entity_ref, changes
+        from mou_tracker.services.personal import Sealer
+
+        if self._sealer is None:
+            self._sealer = Sealer(self.session)
+        return participant_ref(entity_id), self._sealer.seal_changes(entity_id, changes, new=action == "create")
 
     def build(
         self,
@@ -212,6 +289,7 @@ class AuditWriter:
     ) -> dict[str, Any]:
         """The next event as a row dict (advancing the head); the caller inserts it."""
         head = self._lock_and_read_head()
+        entity_ref, changes = self._sealed(entity_kind, entity_id, entity_ref, action, changes)
         fields: dict[str, Any] = {
             "seq": head.seq + 1,
             "occurred_at": self._clock(),
@@ -225,6 +303,7 @@ class AuditWriter:
             "reason_category": reason.category if reason else None,
             "reason_text": reason.text if reason else None,
             "prev_hash": head.hash,
+            "login": self._login,
         }
         fields["hash"] = compute_hash(event_payload(**fields))
         self._head = ChainHead(fields["seq"], fields["hash"])

@@ -115,8 +115,10 @@ class LogEntry:
     reason_text: str | None
     prev_hash: str
     hash: str
-    #: the canonical JSON of the changes exactly as hashed
+    #: the canonical JSON of the changes exactly as hashed (withheld for old events holding personal data)
     raw_changes: str
+    #: who was logged in (database login on PostgreSQL; the OS login on SQLite when it differs from actor)
+    login: str | None = None
 
     @property
     def reason(self) -> str | None:
@@ -126,7 +128,8 @@ class LogEntry:
 
     @property
     def what(self) -> str:
-        verb = {"create": "created", "update": "updated", "delete": "deleted"}.get(self.action, self.action)
+        verbs = {"create": "created", "update": "updated", "delete": "deleted", "erase": "erased personal data of"}
+        verb = verbs.get(self.action, self.action)
         ref = self.entity_ref or (f"id {self.entity_id}" if self.entity_id is not None else "")
         return f"{verb} {self.entity_kind.replace('_', ' ')} {ref}".rstrip()
 
@@ -156,40 +159,105 @@ def _one_change(action: str, c: FieldChange) -> str:
     return f"{c.label}: {_value(c.old)} {ARROW} {_value(c.new)}"
 
 
-def to_entry(e: AuditEvent) -> LogEntry:
+@dataclass(frozen=True)
+class PersonalData:
+    """How participants' personal fields are shown: hidden (the default) or, when asked for, opened with
+    their keys; erased ones are marked either way. ``PersonalData.load(session, reveal=...)``."""
+
+    secrets: dict[int, bytes]
+    reveal: bool = False
+
+    @classmethod
+    def load(cls, session: Session, reveal: bool = False) -> PersonalData:
+        from mou_tracker.services.personal import load_secrets
+
+        return cls(load_secrets(session), reveal)
+
+    def show(self, entity_id: int | None, attr: str, value: Any) -> Any:
+        from mou_tracker.services.personal import ERASED, HIDDEN, is_sealed, unseal
+
+        if value is None or value == ERASED:
+            return value
+        secret = self.secrets.get(entity_id) if entity_id is not None else None
+        if is_sealed(value):
+            if secret is None:
+                return ERASED
+            return unseal(secret, entity_id or 0, attr, value) if self.reveal else HIDDEN
+        return value if self.reveal else HIDDEN  # a clear value of an event written before sealing
+
+
+def _holds_clear_personal_data(e: AuditEvent, raw: Any) -> bool:
+    from mou_tracker.services.personal import PERSONAL_FIELDS, is_sealed
+
+    if e.entity_kind != "participant" or not isinstance(raw, dict) or e.action == "erase":
+        return False
+    if not str(e.entity_ref or "").startswith("P-"):
+        return True
+    values = [v for a in PERSONAL_FIELDS if isinstance(raw.get(a), list) for v in raw[a]]
+    return any(v is not None and not is_sealed(v) for v in values)
+
+
+#: what the canonical-JSON cells hold for an event written before sealing, when personal data was not asked for
+WITHHELD = "[withheld: holds personal data in clear (written before sealing); export with --include-personal-data]"
+
+
+def to_entry(e: AuditEvent, personal: PersonalData | None = None) -> LogEntry:
+    """An event for display. Participants' personal fields are hidden unless ``personal.reveal``; an event
+    written before sealing that holds them in clear also has its canonical JSON withheld then."""
+    from mou_tracker.domain.identity import participant_ref
+    from mou_tracker.services.personal import PERSONAL_FIELDS
+
+    personal = personal or PersonalData({})
     try:
         raw = json.loads(e.changes)
     except ValueError:
         raw = {}
     changes = []
+    ref = e.entity_ref
+    raw_text = e.changes
+    if e.entity_kind == "participant":
+        if e.entity_id is not None and not personal.reveal:
+            ref = participant_ref(e.entity_id)
+        if not personal.reveal and _holds_clear_personal_data(e, raw):
+            raw_text = WITHHELD
     if isinstance(raw, dict):
         for attr in sorted(raw):
             pair = raw[attr] if isinstance(raw[attr], list) and len(raw[attr]) == 2 else [None, raw[attr]]
-            changes.append(FieldChange(attr, field_label(e.entity_kind, attr), pair[0], pair[1]))
-    return LogEntry(e.seq, e.occurred_at, e.actor, e.action, e.entity_kind, e.entity_id, e.entity_ref,
-                    e.partnership_id, changes, e.reason_category, e.reason_text, e.prev_hash, e.hash, e.changes)
+            old, new = pair[0], pair[1]
+            if e.entity_kind == "participant" and attr in PERSONAL_FIELDS and e.action != "erase":
+                old, new = personal.show(e.entity_id, attr, old), personal.show(e.entity_id, attr, new)
+            changes.append(FieldChange(attr, field_label(e.entity_kind, attr), old, new))
+    return LogEntry(e.seq, e.occurred_at, e.actor, e.action, e.entity_kind, e.entity_id, ref,
+                    e.partnership_id, changes, e.reason_category, e.reason_text, e.prev_hash, e.hash, raw_text,
+                    e.login)
 
 
 def query_entries(session: Session, flt: EventFilter = EventFilter(), *, after_seq: int = 0, limit: int = PAGE,
-                  newest_first: bool = False, before_seq: int | None = None) -> list[LogEntry]:
-    """One page of matching events (for the UI's browser: page on with ``after_seq``/``before_seq``)."""
+                  newest_first: bool = False, before_seq: int | None = None,
+                  personal: PersonalData | None = None) -> list[LogEntry]:
+    """One page of matching events (for the UI's browser: page on with ``after_seq``/``before_seq``).
+    Personal fields are hidden unless ``personal`` reveals them (``PersonalData.load(session, reveal=True)``)."""
     stmt = select(AuditEvent).where(and_(AuditEvent.seq > after_seq, *flt.where()))
     if before_seq is not None:
         stmt = stmt.where(AuditEvent.seq < before_seq)
     stmt = stmt.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).limit(limit)
-    return [to_entry(e) for e in session.execute(stmt).scalars()]
+    personal = personal or PersonalData.load(session)
+    return [to_entry(e, personal) for e in session.execute(stmt).scalars()]
 
 
 def count_entries(session: Session, flt: EventFilter = EventFilter()) -> int:
     return session.execute(select(func.count()).select_from(AuditEvent).where(and_(True, *flt.where()))).scalar_one()
 
 
-def iter_entries(db: Database, flt: EventFilter = EventFilter()) -> Iterator[LogEntry]:
+def iter_entries(db: Database, flt: EventFilter = EventFilter(), *,
+                 include_personal_data: bool = False) -> Iterator[LogEntry]:
     """Every matching event in sequence order, read page by page (bounded memory)."""
     last = 0
+    with db.reading() as s:
+        personal = PersonalData.load(s, include_personal_data)
     while True:
         with db.reading() as s:
-            page = query_entries(s, flt, after_seq=last)
+            page = query_entries(s, flt, after_seq=last, personal=personal)
         if not page:
             return
         yield from page
@@ -201,7 +269,8 @@ def record_history(session: Session, kind: str, entity_id: int, until: datetime 
     stmt = select(AuditEvent).where(AuditEvent.entity_kind == kind, AuditEvent.entity_id == entity_id)
     if until is not None:
         stmt = stmt.where(AuditEvent.occurred_at < until)
-    return [to_entry(e) for e in session.execute(stmt.order_by(AuditEvent.seq)).scalars()]
+    personal = PersonalData.load(session)
+    return [to_entry(e, personal) for e in session.execute(stmt.order_by(AuditEvent.seq)).scalars()]
 
 
 @dataclass(frozen=True)
@@ -230,8 +299,9 @@ def timeline(session: Session, kind: str, partnership_id: int | None = None, ent
     if until is not None:
         stmt = stmt.where(AuditEvent.occurred_at < until)
     rows = []
+    personal = PersonalData.load(session) if kind == "participant" else PersonalData({})
     for e in session.execute(stmt.order_by(AuditEvent.seq)).scalars():
-        entry = to_entry(e)
+        entry = to_entry(e, personal)
         if entry.action != "update":
             rows.append(TimelineRow(e.seq, e.occurred_at, e.actor, e.action, e.entity_ref, "", None, None,
                                     entry.reason))
@@ -243,7 +313,8 @@ def timeline(session: Session, kind: str, partnership_id: int | None = None, ent
 
 def format_entry(entry: LogEntry) -> list[str]:
     """An event as readable lines for `audit log`."""
-    lines = [f"#{entry.seq}  {entry.occurred_at:%Y-%m-%d %H:%M:%S} UTC  {entry.actor}  {entry.what}"]
+    login = "" if not entry.login or entry.login == entry.actor else f"  (login {entry.login})"
+    lines = [f"#{entry.seq}  {entry.occurred_at:%Y-%m-%d %H:%M:%S} UTC  {entry.actor}  {entry.what}{login}"]
     lines += [f"    {_one_change(entry.action, c)}" for c in entry._visible()]
     if entry.reason:
         lines.append(f"    Reason: {entry.reason}")
@@ -253,7 +324,7 @@ def format_entry(entry: LogEntry) -> list[str]:
 # The evaluators' workbook -----------------------------------------------------------------------------------------
 EVENT_COLUMNS = ("Seq", "Occurred at (UTC)", "Actor", "Action", "Entity kind", "Entity ID", "Reference",
                  "Partnership ID", "Changes", "Reason category", "Reason text", "Occurred at (canonical)",
-                 "Changes (canonical JSON)", "Previous hash", "Hash", "Changes (canonical JSON, continued)")
+                 "Changes (canonical JSON)", "Previous hash", "Hash", "Changes (canonical JSON, continued)", "Login")
 #: one row per field an update changed (creations and deletions are whole records: see Events)
 CHANGE_COLUMNS = ("Seq", "Occurred at (UTC)", "Actor", "Action", "Entity kind", "Reference", "Field", "Old value",
                   "New value", "Reason category", "Reason text")
@@ -365,7 +436,8 @@ def _cell(ws: Any, value: Any) -> Any:
 
 
 def export_workbook(db: Database, path: Path, flt: EventFilter = EventFilter(), *,
-                    progress: Callable[[int], None] | None = None, verify: bool = True) -> str:
+                    progress: Callable[[int], None] | None = None, verify: bool = True,
+                    include_personal_data: bool = False) -> str:
     """Write the trail (or the part ``flt`` selects) to ``path``; returns a one-line summary."""
     from openpyxl import Workbook
 
@@ -381,12 +453,12 @@ def export_workbook(db: Database, path: Path, flt: EventFilter = EventFilter(), 
     changes = _Sheet(wb, "Changes", CHANGE_COLUMNS, {1: 9, 2: 20, 8: 30, 9: 30, 11: 40})
     count = 0
     first = last = None
-    for entry in iter_entries(db, flt):
+    for entry in iter_entries(db, flt, include_personal_data=include_personal_data):
         raw = entry.raw_changes
         events.append([entry.seq, entry.occurred_at, entry.actor, entry.action, entry.entity_kind, entry.entity_id,
                        entry.entity_ref, entry.partnership_id, entry.summary(limit=40), entry.reason_category,
                        entry.reason_text, canonical_value(entry.occurred_at), raw[:CELL_LIMIT], entry.prev_hash,
-                       entry.hash, raw[CELL_LIMIT:2 * CELL_LIMIT] or None])
+                       entry.hash, raw[CELL_LIMIT:2 * CELL_LIMIT] or None, entry.login])
         for c in entry.changes if entry.action == "update" else ():
             changes.append([entry.seq, entry.occurred_at, entry.actor, entry.action, entry.entity_kind,
                             entry.entity_ref, c.label, _text(c.old), _text(c.new), entry.reason_category,

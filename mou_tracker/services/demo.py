@@ -12,6 +12,7 @@ from typing import Any
 
 from mou_tracker.domain.periods import Quarter, quarter_range
 from mou_tracker.errors import MouError, ValidationError
+from mou_tracker.services import demo_people
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.programme import Services
 
@@ -239,6 +240,7 @@ def load_demo(services: Services, today: date | None = None,
             at(day, lambda v=values: services.create_expenditure(v))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
+    demo_people.plan(services, at, quarter_range(Quarter.of(START), last_q), START, today)
     events.sort(key=lambda e: (e[0], e[1]))
     try:
         with services.transaction():

@@ -53,8 +53,10 @@ def from_canonical(column: Any, value: Any) -> Any:
 class Replayer:
     """Applies audit events, in order, to a scratch database."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, unsealer: Any = None) -> None:
         self.session = session
+        #: opens participants' sealed values (``personal.Unsealer``); without one they read "[erased]"
+        self.unsealer = unsealer
         self.applied = 0
 
     def apply(self, event: AuditEvent | Any) -> None:
@@ -63,12 +65,16 @@ class Replayer:
             return  # events about no table row (e.g. a verification note)
         table: Table = model.__table__  # type: ignore[assignment]
         changes: dict[str, list[Any]] = json.loads(event.changes)
+        if event.entity_kind == "participant":
+            from mou_tracker.services.personal import Unsealer
+
+            changes = (self.unsealer or Unsealer({})).changes(event.entity_id, changes)
         cols = table.columns
         if event.action == "create":
             row = {k: from_canonical(cols[k], v[1]) for k, v in changes.items() if k in cols}
             row["id"] = event.entity_id
             self.session.execute(insert(table), [row])
-        elif event.action == "update":
+        elif event.action in ("update", "erase"):
             new = {k: from_canonical(cols[k], v[1]) for k, v in changes.items() if k in cols}
             if new:
                 self.session.execute(update(table).where(table.c.id == event.entity_id).values(**new))
@@ -202,8 +208,10 @@ class StateFold:
 
     MAX_ANOMALIES = 100
 
-    def __init__(self, kinds: Sequence[str] | None = None) -> None:
+    def __init__(self, kinds: Sequence[str] | None = None, unsealer: Any = None) -> None:
         wanted = kinds or list(ENTITY_MODELS)
+        #: opens participants' sealed values (``personal.Unsealer``); values whose key is gone read "[erased]"
+        self.unsealer = unsealer
         self.columns: dict[str, list[str]] = {k: [c.key for c in _columns(ENTITY_MODELS[k])] for k in wanted}
         self._index = {k: {c: i for i, c in enumerate(cols)} for k, cols in self.columns.items()}
         self.rows: dict[str, dict[int, str]] = {k: {} for k in wanted}
@@ -222,6 +230,8 @@ class StateFold:
             return  # events about no table row
         self.applied += 1
         try:
+            if kind == "participant" and self.unsealer is not None:
+                changes = self.unsealer.changes_text(entity_id, changes)
             self._apply(seq, kind, table, entity_id, action, changes)
         except (ValueError, TypeError, AttributeError, IndexError):  # changes that are not what the app writes
             self._anomaly(seq, f"event #{seq} records changes that cannot be read: {str(changes)[:80]}")
@@ -232,7 +242,7 @@ class StateFold:
             if entity_id in table:
                 self._anomaly(seq, f"event #{seq} creates {kind} id {entity_id}, which the trail already holds")
             table[entity_id] = changes if isinstance(changes, str) else changes.decode()
-        elif action == "update":
+        elif action in ("update", "erase"):
             current = table.get(entity_id)
             if current is None:
                 self._anomaly(seq, f"event #{seq} changes {kind} id {entity_id}, which the trail does not hold")
@@ -299,9 +309,11 @@ def _partnership_filter(partnership_id: int | None) -> tuple[str, tuple[Any, ...
 def fold_until(db: Database, until: datetime | None, partnership_id: int | None = None) -> StateFold:
     """Fold the trail up to (not including) the first event at or after ``until``; with ``partnership_id``,
     only that partnership's events and those of no partnership (users, the partnership rows)."""
-    fold = StateFold()
+    from mou_tracker.services.personal import Unsealer, load_secrets
+
     where, params = _partnership_filter(partnership_id)
     with db.engine.connect() as conn:
+        fold = StateFold(unsealer=Unsealer(load_secrets(conn)))
         if conn.dialect.name == "sqlite":
             limit = None if until is None else until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         else:

@@ -12,9 +12,6 @@ Import is the one upsert: it decides per row, by comparing with what is stored, 
 
 from __future__ import annotations
 
-from typing import Any
-
-from mou_tracker.services.audit import Reason
 from mou_tracker.services.bulk import BulkWrites
 from mou_tracker.services.grant import GrantWrites
 from mou_tracker.services.milestones import MilestoneWrites
@@ -43,19 +40,6 @@ from mou_tracker.services.unit_of_work import SaveResult, UnitOfWork
 
 class Services(TrainingWrites, SupportWrites, MilestoneWrites, GrantWrites, ResultWrites, SetupWrites, BulkWrites):
     """The service layer for one database, one actor and (once resolved) one partnership."""
-
-    # Deprecated: sign-off still calls these; new code writes through ``uow.create/update/delete``.
-    def _create(self, uow: UnitOfWork, kind: str, obj: Any, ref: str, pid: int | None,
-                reason: Reason | None = None) -> SaveResult:
-        return uow.create(kind, obj, ref, pid, reason)
-
-    def _update(self, uow: UnitOfWork, kind: str, obj: Any, values: Any, ref: str, pid: int | None,
-                reason: Reason | None, why: list[str] | None = None) -> SaveResult:
-        return uow.update(kind, obj, values, ref, pid, reason, why)
-
-    def _delete(self, uow: UnitOfWork, kind: str, obj: Any, ref: str, pid: int | None,
-                reason: Reason | None) -> None:
-        uow.delete(kind, obj, ref, pid, reason)
 
 
 __all__ = [

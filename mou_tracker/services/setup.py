@@ -1,7 +1,6 @@
 """Setting up a database: the partnership, its parties and the standard framework, and users.
 
-These keep their behaviour of before the write side was split (``save_user`` both adds and edits a user;
-``create_partnership`` keeps whatever already exists); the users module replaces ``save_user``.
+``create_partnership`` keeps whatever already exists. Users, roles and keys are managed in ``users``.
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from mou_tracker.db.models import Indicator, Partnership, Party, User
-from mou_tracker.domain import codes
 from mou_tracker.domain.periods import validate_fiscal_start
-from mou_tracker.errors import NotFound, PermissionDenied, Problem
+from mou_tracker.errors import NotFound, Problem
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.core import ServiceCore, raise_problems
 from mou_tracker.services.framework import STANDARD_INDICATORS, STANDARD_PARTIES, STANDARD_PARTNERSHIP
@@ -66,23 +64,6 @@ class SetupWrites(ServiceCore):
                     uow.create("indicator", ind, d.code, p.id)
                     created = True
             return created
-
-    def save_user(self, name: str, role: str, display_name: str | None = None) -> SaveResult:
-        role_c = codes.canonical(role, codes.ROLES)
-        problems = [] if role_c else [Problem("Role", f"'{role}' is not one of: {', '.join(codes.ROLES)}")]
-        if not str(name).strip():
-            problems.append(Problem("Name", "is required"))
-        raise_problems(problems)
-        with self.transaction() as uow:
-            admins = uow.session.execute(select(User.name).where(User.role == "admin")).scalars().all()
-            if admins and self.actor not in admins:
-                raise PermissionDenied(f"only an admin ({', '.join(admins)}) can add users or change roles")
-            user = uow.session.execute(select(User).where(User.name == name.strip())).scalar()
-            if user is None:
-                return uow.create("user", User(name=name.strip(), role=role_c, display_name=display_name),
-                                    name.strip(), None)
-            return uow.update("user", user, {"role": role_c, "display_name": display_name}, user.name, None,
-                                None)
 
     def update_party(self, party_code: str, values: Mapping[str, Any], reason: Reason | None = None) -> SaveResult:
         """Change a party's profile: name, fiscal_start_month, fiscal_label_style, currency."""

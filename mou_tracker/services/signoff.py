@@ -6,6 +6,12 @@ same* figures: if the figures changed between the first and the second signature
 and the party whose signature is stale is told what changed and asked to sign again. ``period lock`` locks
 a quarter directly.
 
+Who may sign (SPEC section 7): a registered signatory of the party, with a registered OpenSSH Ed25519 key,
+signing with the matching private key: the canonical JSON of {partnership, period, party, signer,
+signed_at, chain_seq, chain_head, figures} is signed as SSHSIG (namespace ``mou-tracker-signoff``) and
+stored with the signature, so ``period certificate`` can hand both to anyone with ``ssh-keygen``. The two
+parties' sign-offs of one quarter come from two different people.
+
 Once locked, the figures recorded at the lock are the reported ones. Every write transaction is checked
 before it commits (``record_restatements``, called by ``Services``): if it changes a locked quarter's
 actuals it needs a categorised reason, and each changed figure is recorded as a ``Restatement`` (indicator,
@@ -18,15 +24,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from mou_tracker.db.models import Party, PeriodLock, PeriodSignoff, Restatement
+from mou_tracker.db.models import Partnership, Party, PeriodLock, PeriodSignoff, Restatement, User
 from mou_tracker.domain.periods import PeriodError, Quarter
-from mou_tracker.errors import NotFound, Problem, ReasonRequired, ValidationError
-from mou_tracker.services.audit import Reason, canonical_json
+from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
+from mou_tracker.services import sshsig
+from mou_tracker.services.audit import Reason, canonical_json, canonical_value
 
 if TYPE_CHECKING:
     from mou_tracker.services.indicators import IndicatorEngine
@@ -101,6 +109,16 @@ class SignoffView:
     chain_seq: int
     chain_head: str
     figures: dict[str, dict[str, str | None]]
+    key_fingerprint: str | None = None
+    #: True when the signature checks against the signer's registered key, False when not, None if unsigned
+    signature_ok: bool | None = None
+    signature_problem: str | None = None
+
+    @property
+    def signature_text(self) -> str:
+        if self.signature_ok is None:
+            return "not signed (recorded before signatures)"
+        return "valid" if self.signature_ok else f"INVALID: {self.signature_problem}"
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,7 @@ class PeriodStatus:
             out.append(f"  signed by {s.party_name} ({s.party.upper()}): {s.actor} at {s.signed_at:%Y-%m-%d %H:%M} "
                        f"UTC, chain head {s.chain_head} (event #{s.chain_seq})"
                        + (f": {s.comment}" if s.comment else ""))
+            out.append(f"    key {s.key_fingerprint or 'none'}; signature {s.signature_text}")
         for code in self.pending:
             out.append(f"  not yet signed by {code.upper()}")
         for r in self.restatements:
@@ -169,16 +188,74 @@ def restatements(session: Session, partnership_id: int, upto: Quarter | None = N
             for r in rows if upto is None or Quarter.parse(r.period) <= upto]
 
 
+def check_signature(session: Session, row: PeriodSignoff) -> tuple[bool | None, str | None]:
+    """Does the stored signature check against the stored message and the signer's registered key?"""
+    if not row.signature or not row.message:
+        return None, None
+    registered = session.execute(select(User.public_key).where(User.name == row.actor)).scalar()
+    key = row.public_key or registered
+    if key is None:
+        return False, f"{row.actor} has no registered key"
+    checked = sshsig.verify(row.signature, row.message.encode("utf-8"), key)
+    if not checked.ok:
+        return False, checked.problem
+    return True, None
+
+
+def _view(session: Session, s: PeriodSignoff, names: dict[str, str]) -> SignoffView:
+    ok, problem = check_signature(session, s)
+    return SignoffView(s.party, names.get(s.party, s.party.upper()), s.actor, s.signed_at, s.comment, s.chain_seq,
+                       s.chain_head, _unpack(s.figures), s.key_fingerprint, ok, problem)
+
+
+def _same_key(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.split()[:2] == b.split()[:2]
+
+
+def check_signoff_event(values: dict[str, Any], keys: dict[str, str | None]) -> str | None:
+    """What is wrong with a sign-off as the trail records it (its values, and the keys registered per user at
+    that point of the trail); None when it checks or was recorded before sign-offs were signed."""
+    message, signature = values.get("message"), values.get("signature")
+    if not message and not signature:
+        return None
+    signer = values.get("actor")
+    registered = keys.get(signer) if signer else None
+    if registered is None:
+        return f"{signer} had no registered key when it was signed"
+    if not _same_key(values.get("public_key"), registered):
+        return f"it names a key that was not the one registered for {signer} at the time"
+    checked = sshsig.verify(signature or "", str(message).encode("utf-8"), registered)
+    if not checked.ok:
+        return f"the signature does not check: {checked.problem}"
+    try:
+        signed = json.loads(message)
+    except ValueError:
+        return "the signed message is not JSON"
+    for key in ("party", "period", "chain_seq", "chain_head"):
+        if key in values and signed.get(key) != values.get(key):
+            return f"the signed message says {key} {signed.get(key)!r}, the record {values.get(key)!r}"
+    if signed.get("signer") != signer:
+        return f"the signed message names {signed.get('signer')!r} as signer, the record {signer!r}"
+    return None
+
+
+def signoff_message(partnership: str, q: Quarter, party: str, signer: str, signed_at: datetime, chain_seq: int,
+                    chain_head: str, figures: dict[str, dict[str, str | None]]) -> str:
+    """What a party signs: the canonical JSON of SPEC section 7 (sorted keys, compact, UTF-8)."""
+    return canonical_json({"partnership": partnership, "period": str(q), "party": party, "signer": signer,
+                           "signed_at": canonical_value(signed_at), "chain_seq": chain_seq, "chain_head": chain_head,
+                           "figures": figures})
+
+
 def period_status(session: Session, partnership_id: int, quarter: Quarter | str) -> PeriodStatus:
     q = Quarter.parse(str(quarter))
     parties = [(p.code, p.name) for p in session.execute(select(Party).where(Party.partnership_id == partnership_id)
                                                          .order_by(Party.code)).scalars()]
     names = dict(parties)
-    signoffs = [SignoffView(s.party, names.get(s.party, s.party.upper()), s.actor, s.signed_at, s.comment,
-                            s.chain_seq, s.chain_head, _unpack(s.figures))
-                for s in session.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
-                                                                     PeriodSignoff.period == str(q))
-                                         .order_by(PeriodSignoff.signed_at, PeriodSignoff.id)).scalars()]
+    rows = session.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
+                                                       PeriodSignoff.period == str(q))
+                           .order_by(PeriodSignoff.signed_at, PeriodSignoff.id)).scalars().all()
+    signoffs = [_view(session, s, names) for s in rows]
     lock = session.execute(select(PeriodLock).where(PeriodLock.partnership_id == partnership_id,
                                                     PeriodLock.period == str(q))).scalar()
     return PeriodStatus(q, parties, signoffs,
@@ -225,59 +302,106 @@ def _lock_row(uow: UnitOfWork, pid: int, q: Quarter) -> PeriodLock | None:
                                                         PeriodLock.period == str(q))).scalar()
 
 
+def registered_user(session: Session, name: str) -> User | None:
+    return session.execute(select(User).where(User.name == name)).scalar()
+
+
+def require_admin(session: Session, actor: str, what: str) -> User:
+    user = registered_user(session, actor)
+    if user is None:
+        raise PermissionDenied(f"{actor} is not a registered user: only an admin can {what}")
+    if user.role != "admin":
+        raise PermissionDenied(f"{actor} is {'an' if user.role[0] in 'aeiou' else 'a'} {user.role}: only an admin "
+                               f"can {what}")
+    return user
+
+
 def _create_lock(services: Services, uow: UnitOfWork, pid: int, q: Quarter, reason: str,
                  figures: dict[str, dict[str, str | None]], audit_reason: Reason | None) -> PeriodLock:
     lock = PeriodLock(partnership_id=pid, period=str(q), locked_at=_now(services), actor=services.actor,
                       reason=reason, figures=_pack(figures))
-    services._create(uow, "period_lock", lock, str(q), pid, audit_reason)
+    uow.create("period_lock", lock, str(q), pid, audit_reason)
     uow.locked.pop(pid, None)  # the lock cache of this transaction is stale now
     return lock
 
 
-def sign_off(services: Services, quarter: Quarter | str, party: str, comment: str | None = None) -> Outcome:
-    """Record ``party``'s sign-off of the quarter's figures as they stand; lock the quarter when every party
-    has signed the same figures."""
+def _may_sign(session: Session, actor: str, party: str) -> User:
+    user = registered_user(session, actor)
+    if user is None:
+        raise PermissionDenied(f"{actor} is not a registered user: only a registered signatory of "
+                               f"{party.upper()} may sign off (an admin registers one with `user add {actor} "
+                               f"--role manager --party {party} --signatory`)")
+    if user.role == "evaluator":
+        raise PermissionDenied(f"{actor} is an evaluator: evaluators can read and verify, not sign off")
+    if (user.party or "").lower() != party or not user.signatory:
+        raise PermissionDenied(f"{actor} is not a signatory of {party.upper()}: only a user registered with "
+                               f"--party {party} --signatory may sign off for it")
+    if not user.public_key:
+        raise PermissionDenied(f"{actor} has no registered public key: register it first with `user key {actor} "
+                               "FILE.pub`")
+    return user
+
+
+def sign_off(services: Services, quarter: Quarter | str, party: str, comment: str | None = None, *,
+             key: Any) -> Outcome:
+    """Record ``party``'s signed sign-off of the quarter's figures as they stand; lock the quarter when every
+    party has signed the same figures. ``key`` is the signer's OpenSSH Ed25519 private key: a file path or an
+    ``Ed25519PrivateKey``; it is used for this one signature and never stored."""
     q = _parse_quarter(quarter)
     party = party.strip().lower()
     comment = comment.strip() if comment and comment.strip() else None
+    private = key if hasattr(key, "sign") else sshsig.load_private_key(key)
     _ended(services, q, "sign off")
     with services.transaction() as uow:
-        head = uow.audit._lock_and_read_head()  # appends are serialised from here: the figures are the head's
-        pid = services.partnership_id
         s = uow.session
+        head = uow.audit.lock_chain()  # appends are serialised from here: the figures are the head's
+        user = _may_sign(s, services.actor, party)
+        if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
+            raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
+                                   f"({user.key_fingerprint}); sign with your own registered key")
+        pid = services.partnership_id
         parties = {p.code: p.name for p in s.execute(select(Party).where(Party.partnership_id == pid)).scalars()}
         if party not in parties:
             raise NotFound(f"no party '{party}' in this partnership (parties: {', '.join(sorted(parties))})")
-        figures = quarter_figures(s, pid, q)
-        now = _now(services)
-        ref = f"{party}@{q}"
-        values = {"actor": services.actor, "signed_at": now, "comment": comment, "chain_seq": head.seq,
-                  "chain_head": head.hash, "figures": _pack(figures)}
-        existing = s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == pid,
-                                                         PeriodSignoff.period == str(q),
-                                                         PeriodSignoff.party == party)).scalar()
-        if existing is None:
-            services._create(uow, "period_signoff", PeriodSignoff(partnership_id=pid, period=str(q), party=party,
-                                                                  **values), ref, pid)
-        else:
-            services._update(uow, "period_signoff", existing, values, ref, pid, None)
-        name = parties[party]
-        outcome = Outcome(q, False, [f"{name} ({party.upper()}) signed off {q} as {services.actor} at "
-                                     f"{now:%Y-%m-%d %H:%M} UTC, chain head {head.hash} (event #{head.seq})."])
         signoffs = {x.party: x for x in s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == pid,
                                                                               PeriodSignoff.period == str(q)))
                     .scalars()}
-        others = [x for code, x in signoffs.items() if code != party]
-        for other in others:
-            if other.actor == services.actor:
-                outcome.warnings.append(f"{services.actor} also signed for {other.party.upper()}: a two-party "
-                                        "sign-off means most when each party signs through its own person")
+        for other in signoffs.values():
+            if other.party != party and other.actor == services.actor:
+                raise PermissionDenied(f"{services.actor} already signed {q} off for {other.party.upper()}: the two "
+                                       "parties' sign-offs must come from two different people")
+        figures = quarter_figures(s, pid, q)
+        now = _now(services)
+        code = s.execute(select(Partnership.code).where(Partnership.id == pid)).scalar_one()
+        message = signoff_message(code, q, party, services.actor, now, head.seq, head.hash, figures)
+        signature = sshsig.sign(private, message.encode("utf-8"))
+        checked = sshsig.verify(signature, message.encode("utf-8"), user.public_key or "")
+        if not checked.ok:  # cannot happen with a key that matched; never store a signature that does not check
+            raise PermissionDenied(f"the signature could not be checked against {services.actor}'s key: "
+                                   f"{checked.problem}")
+        ref = f"{party}@{q}"
+        values = {"actor": services.actor, "signed_at": now, "comment": comment, "chain_seq": head.seq,
+                  "chain_head": head.hash, "figures": _pack(figures), "message": message, "signature": signature,
+                  "public_key": " ".join((user.public_key or "").split()[:2]),
+                  "key_fingerprint": user.key_fingerprint}
+        existing = signoffs.get(party)
+        if existing is None:
+            existing = PeriodSignoff(partnership_id=pid, period=str(q), party=party, **values)
+            uow.create("period_signoff", existing, ref, pid)
+            signoffs[party] = existing
+        else:
+            uow.update("period_signoff", existing, values, ref, pid, None)
+        name = parties[party]
+        outcome = Outcome(q, False, [f"{name} ({party.upper()}) signed off {q} as {services.actor} with key "
+                                     f"{user.key_fingerprint} at {now:%Y-%m-%d %H:%M} UTC, chain head {head.hash} "
+                                     f"(event #{head.seq})."])
+        others = [x for c, x in signoffs.items() if c != party]
         lock = _lock_row(uow, pid, q)
         if lock is not None:
             outcome.locked = True
             outcome.messages.append(f"{q} was already locked (on {lock.locked_at:%Y-%m-%d} by {lock.actor}).")
             return outcome
-        waiting = [code for code in sorted(parties) if code not in signoffs]
+        waiting = [c for c in sorted(parties) if c not in signoffs]
         if waiting:
             outcome.messages.append(f"Waiting for {', '.join(c.upper() for c in waiting)} to sign off {q}; it "
                                     "locks when every party has signed the same figures.")
@@ -290,11 +414,42 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
                     f"Not locked: {x.party.upper()} signed different figures on {x.signed_at:%Y-%m-%d %H:%M} UTC; "
                     f"since then {_describe_changes(changes)}. {x.party.upper()} needs to sign off again.")
             return outcome
-        who = " and ".join(f"{code.upper()} ({signoffs[code].actor})" for code in sorted(signoffs))
+        who = " and ".join(f"{c.upper()} ({signoffs[c].actor})" for c in sorted(signoffs))
         _create_lock(services, uow, pid, q, f"signed off by {who}", figures, None)
         outcome.locked = True
         outcome.messages.append(f"Every party has signed the same figures: {q} is now locked.")
         return outcome
+
+
+def write_certificate(db: Any, partnership_id: int, quarter: Quarter | str, folder: Path | str) -> list[Path]:
+    """``DIR/<party>.json`` (the exact bytes signed), ``DIR/<party>.json.sig`` (SSHSIG) for each sign-off and
+    ``DIR/allowed_signers``, so that ``ssh-keygen -Y verify`` checks the sign-off with no mou-tracker."""
+    from mou_tracker.db.engine import sqlite_path
+    from mou_tracker.outputs import write_atomic
+
+    q = _parse_quarter(quarter)
+    out = Path(folder).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValidationError(Problem("--output", f"{out} is a file; give a folder for the certificate"))
+    with db.reading() as s:
+        rows = s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
+                                                     PeriodSignoff.period == str(q))
+                         .order_by(PeriodSignoff.party)).scalars().all()
+    signed = [r for r in rows if r.message and r.signature and r.public_key]
+    if not signed:
+        raise NotFound(f"{q} has no signed sign-off yet: nothing to certify")
+    out.mkdir(parents=True, exist_ok=True)
+    db_file = sqlite_path(db.url)
+    written = []
+    lines = []
+    for r in signed:
+        written.append(write_atomic(out / f"{r.party}.json", r.message.encode("utf-8"), db_file=db_file))
+        written.append(write_atomic(out / f"{r.party}.json.sig", r.signature, db_file=db_file))
+        line = sshsig.allowed_signers_line(r.actor, r.public_key)
+        if line not in lines:
+            lines.append(line)
+    written.append(write_atomic(out / "allowed_signers", "\n".join(lines) + "\n", db_file=db_file))
+    return written
 
 
 def lock_period(services: Services, quarter: Quarter | str, reason: str) -> Outcome:
@@ -304,7 +459,8 @@ def lock_period(services: Services, quarter: Quarter | str, reason: str) -> Outc
         raise ValidationError(Problem("Reason", "locking a quarter needs a few words of explanation"))
     _ended(services, q, "lock")
     with services.transaction() as uow:
-        head = uow.audit._lock_and_read_head()
+        head = uow.audit.lock_chain()
+        require_admin(uow.session, services.actor, "lock a quarter")
         pid = services.partnership_id
         existing = _lock_row(uow, pid, q)
         if existing is not None:
@@ -365,7 +521,7 @@ def record_restatements(services: Services, uow: UnitOfWork) -> None:
     now = _now(services)
     for pid, q, changes in found:
         for code, _key, before, after in changes:
-            services._create(uow, "restatement", Restatement(
+            uow.create("restatement", Restatement(
                 partnership_id=pid, indicator_code=code, period=str(q), reported_value=before, restated_value=after,
                 at=now, actor=services.actor, reason_category=reason.category, reason_text=reason.text,
                 event_seq=seq), f"{code}@{q}", pid, reason)

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, text
+from sqlalchemy import Boolean, Connection, Date, Integer, LargeBinary, text
 
 from mou_tracker.db.engine import Database
-from mou_tracker.db.guards import GENESIS_HASH, missing_guards
+from mou_tracker.db.guards import GENESIS_HASH
 from mou_tracker.db.models import ENTITY_MODELS
 from mou_tracker.db.types import ScaledDecimal, UTCDateTime
 from mou_tracker.services.audit import canonical_json, canonical_value, compute_hash
@@ -45,13 +45,15 @@ MAX_CHAIN_FINDINGS = 50
 MAX_RECORD_FINDINGS = 200
 #: how far a moved event is looked for around its place (a swap, a few inserted or removed events)
 NEAR = 3
-HEX_RE = re.compile(r"^[0-9a-f]{8,64}$")
+#: an anchor must be at least 64 bits of the hash: 8 hex digits (32 bits) can be forged by trying
+MIN_ANCHOR_DIGITS = 16
+HEX_RE = re.compile(r"^[0-9a-f]{16,64}$")
 PROGRESS_EVERY = 20_000
 #: from how many events the chain walk runs in a second process
 PARALLEL_MIN = 150_000
 
 _EVENT_SQL = ("SELECT seq, occurred_at, actor, action, entity_kind, entity_id, entity_ref, partnership_id, changes, "
-              "reason_category, reason_text, prev_hash, hash FROM audit_event")
+              "reason_category, reason_text, prev_hash, hash, login FROM audit_event")
 _KEYS = ("seq", "occurred_at", "actor", "action", "entity_kind", "entity_id", "entity_ref", "partnership_id",
          "changes", "reason_category", "reason_text", "prev_hash")
 
@@ -146,6 +148,8 @@ class _Lookup:
 def _payload(row: tuple[Any, ...], to_time: Callable[[Any], Any]) -> tuple[dict[str, Any], str]:
     payload = dict(zip(_KEYS, row[:12], strict=True))
     payload["occurred_at"] = to_time(payload["occurred_at"])
+    if len(row) > 13 and row[13] is not None:
+        payload["login"] = row[13]
     return payload, row[12]
 
 
@@ -306,7 +310,13 @@ class RecordCheck:
     def _last_event(self, kind: str, rid: int) -> tuple[int | None, str | None]:
         row = self.conn.execute(text("SELECT seq, entity_ref FROM audit_event WHERE entity_kind = :k AND "
                                      "entity_id = :i ORDER BY seq DESC LIMIT 1"), {"k": kind, "i": rid}).first()
-        return (None, None) if row is None else (row[0], row[1])
+        if row is None:
+            return None, None
+        if kind == "participant":  # events before sealing named people by identity key: show the pseudonym
+            from mou_tracker.domain.identity import participant_ref
+
+            return row[0], participant_ref(rid)
+        return row[0], row[1]
 
     def compare(self, fold: StateFold) -> None:
         dialect = self.conn.dialect.name
@@ -376,14 +386,23 @@ class RecordCheck:
             self._compare_one(kind, rid, values_of(tuple(row or ())), stored, fold)
 
     def _added(self, kind: str, rid: int, values: dict[str, Any]) -> None:
-        ref = next((values[k] for k in ("code", "key", "name", "period") if values.get(k)), None)
+        if kind == "participant":  # never a person's name or identity key in a message
+            from mou_tracker.domain.identity import participant_ref
+
+            ref: Any = participant_ref(rid)
+        else:
+            ref = next((values[k] for k in ("code", "key", "name", "period") if values.get(k)), None)
         self._add(Finding("added", f"{_record(kind, ref, rid)} was added outside the application: no audit event "
                                    "created it", None, kind, rid))
 
     def _changed(self, kind: str, rid: int, columns: list[str], live: list[Any], replayed: list[Any]) -> None:
         seq, ref = self._last_event(kind, rid)
         types = ENTITY_MODELS[kind].__table__.columns  # type: ignore[attr-defined]
-        diffs = [f"{_label(kind, c)} is {_show(a, types[c].type)} in the table but {_show(b, types[c].type)} in "
+        from mou_tracker.services.personal import PERSONAL_FIELDS
+
+        diffs = [f"{_label(kind, c)} differs between the table and the trail (personal data, not shown)"
+                 if kind == "participant" and c in PERSONAL_FIELDS else
+                 f"{_label(kind, c)} is {_show(a, types[c].type)} in the table but {_show(b, types[c].type)} in "
                  "the trail" for c, a, b in zip(columns, live, replayed, strict=True) if a != b]
         more = f" (and {len(diffs) - 3} more fields)" if len(diffs) > 3 else ""
         self._add(Finding("changed", f"{_record(kind, ref, rid)} was changed outside the application: "
@@ -454,12 +473,102 @@ def connection_warnings(conn: Connection) -> list[str]:
     return []
 
 
-def _guard_findings(conn: Connection) -> list[Finding]:
-    missing = missing_guards(conn)
-    if not missing:
+def _guard_findings(conn: Connection, integrity: bool = True) -> list[Finding]:
+    from mou_tracker.db.guards import guard_problems, integrity_problems
+
+    checked = [Finding("integrity", m) for m in integrity_problems(conn)] if integrity else []
+    return checked + [Finding("guard", m) for m in guard_problems(conn)]
+
+
+def _sqlite_storage(column: Any) -> tuple[tuple[str, ...], str | None]:
+    """The SQLite storage classes the application writes for a column, and an extra SQL condition a stored
+    value must meet (Booleans are 0 or 1; dates are ISO dates): anything else was written behind its back."""
+    t = column.type
+    name = column.name
+    if isinstance(t, Boolean):
+        return ("integer",), f"{name} IN (0, 1)"
+    if isinstance(t, ScaledDecimal):
+        return ("integer",), None
+    if isinstance(t, UTCDateTime):
+        return ("text",), None
+    if isinstance(t, Date):
+        return ("text",), f"date({name}) IS {name}"
+    if isinstance(t, Integer):
+        return ("integer",), None
+    if isinstance(t, LargeBinary):
+        return ("blob",), None
+    return ("text",), None
+
+
+def type_findings(conn: Connection) -> list[Finding]:
+    """SQLite stores any value in any column: compare every stored value's type with the column's (a Boolean
+    set to the text 'x' reads as True in the application and as false elsewhere). PostgreSQL enforces types."""
+    if conn.dialect.name != "sqlite":
         return []
-    return [Finding("guard", f"the database guard(s) {', '.join(missing)} missing: the audit table is no longer "
-                             "append-only (dropped, or lost in a table rebuild)")]
+    out: list[Finding] = []
+    for kind, model in ENTITY_MODELS.items():
+        table: Any = model.__table__  # type: ignore[attr-defined]
+        columns = list(table.columns)
+        conds = []
+        for column in columns:
+            classes, extra = _sqlite_storage(column)
+            allowed = ", ".join(f"'{c}'" for c in (*classes, "null"))
+            cond = f"typeof({column.name}) NOT IN ({allowed})"
+            if extra:
+                cond = f"({cond} OR ({column.name} IS NOT NULL AND NOT ({extra})))"
+            conds.append(cond)
+        # one scan per table: each row that breaks a rule, with which columns break it and how they are stored
+        flags = ", ".join(f"CASE WHEN {c} THEN typeof({col.name}) END" for c, col in zip(conds, columns, strict=True))
+        sql = f"SELECT id, {flags} FROM {table.name} WHERE {' OR '.join(conds)} ORDER BY id LIMIT 20"
+        for row in conn.exec_driver_sql(sql).all():
+            rid = row[0]
+            for column, stored in zip(columns, row[1:], strict=True):
+                if stored is None:
+                    continue
+                classes, _extra = _sqlite_storage(column)
+                label = _label(kind, column.key)
+                expect = ("a Boolean (0 or 1)" if isinstance(column.type, Boolean) else
+                          "a date" if isinstance(column.type, Date) else " or ".join(classes))
+                out.append(Finding("changed", f"{kind.replace('_', ' ')} id {rid} was changed outside the "
+                                              f"application: {label} is stored as {stored} where the application "
+                                              f"writes {expect}", None, kind, rid))
+    return out
+
+
+def signature_findings(conn: Connection) -> list[Finding]:
+    """Every sign-off's SSHSIG signature, checked against the key registered for its signer at the time
+    (replayed from the trail: the user's key as of the sign-off event), and against the stored message."""
+    from mou_tracker.services.signoff import check_signoff_event
+
+    keys: dict[str, str | None] = {}
+    users: dict[int, str] = {}
+    signoffs: dict[int, dict[str, Any]] = {}
+    out: list[Finding] = []
+    sql = ("SELECT seq, entity_kind, entity_id, action, changes, entity_ref FROM audit_event WHERE entity_kind IN "
+           "('user', 'period_signoff') ORDER BY seq")
+    for seq, kind, entity_id, action, changes, ref in raw_rows(conn, sql):
+        try:
+            data = orjson.loads(changes)
+        except ValueError:
+            continue
+        if kind == "user":
+            name = (data.get("name") or [None, None])[1] or users.get(entity_id)
+            if name is None:
+                continue
+            users[entity_id] = name
+            if "public_key" in data:
+                keys[name] = data["public_key"][1]
+            continue
+        if action not in ("create", "update"):
+            continue
+        state = signoffs.setdefault(entity_id, {})
+        state.update({k: pair[1] for k, pair in data.items() if isinstance(pair, list) and len(pair) == 2})
+        if action == "update" and "signature" not in data:
+            continue  # a change that did not re-sign (none today): the signature was checked when made
+        problem = check_signoff_event(state, keys)
+        if problem:
+            out.append(Finding("signature", f"sign-off {ref} (event #{seq}): {problem}", seq, kind, entity_id))
+    return out
 
 
 # The whole verification ---------------------------------------------------------------------------------------
@@ -475,10 +584,13 @@ def _anchor_finding(conn: Connection, anchor: str) -> tuple[int | None, Finding 
 
 
 def normalise_anchor(anchor: str) -> str:
-    """A hash (or a prefix of at least 8 hex digits) as printed on a report; raises ValueError otherwise."""
+    """A hash (or a prefix of at least 16 hex digits) as printed on a report; raises ValueError otherwise."""
     value = anchor.strip().lower()
+    if re.fullmatch(r"[0-9a-f]{1,15}", value):
+        raise ValueError(f"'{anchor}' is too short to prove anything: give at least {MIN_ANCHOR_DIGITS} hex digits of "
+                         "the chain head (fewer can be matched by a forged event)")
     if not HEX_RE.match(value):
-        raise ValueError(f"'{anchor}' is not an audit-chain hash (8 to 64 hex digits)")
+        raise ValueError(f"'{anchor}' is not an audit-chain hash ({MIN_ANCHOR_DIGITS} to 64 hex digits)")
     return value
 
 
@@ -491,6 +603,8 @@ class ChainOutcome:
     head: str
     problems: list[Finding]
     unlisted: int
+    #: the database's own integrity check ran with the walk (its findings are in ``problems``)
+    integrity_checked: bool = False
 
 
 def _open(url_or_db: Database | str) -> tuple[Database | None, Connection]:
@@ -514,16 +628,22 @@ def check_chain(conn: Connection, after_seq: int = 0, after_hash: str = GENESIS_
     # The loop runs once per event (a million on a large trail): everything in it is kept to the bone.
     for row in raw_rows(conn, f"{_EVENT_SQL} WHERE seq > {int(after_seq)} ORDER BY seq"):
         (seq, occurred_at, actor, action, kind, entity_id, entity_ref, partnership_id, changes, reason_category,
-         reason_text, prev_hash, stored_hash) = row
+         reason_text, prev_hash, stored_hash, login) = row
         if type(occurred_at) is str and len(occurred_at) == 26:  # SQLite's 'YYYY-MM-DD HH:MM:SS.ffffff'
             when = f"{occurred_at[:10]}T{occurred_at[11:]}Z"
         else:
             when = to_time(occurred_at)
         # the keys in sorted order already: orjson keeps insertion order, the same text as sort_keys would give
-        payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
-                   "entity_kind": kind, "entity_ref": entity_ref, "occurred_at": when,
-                   "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
-                   "reason_text": reason_text, "seq": seq}
+        if login is None:
+            payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
+                       "entity_kind": kind, "entity_ref": entity_ref, "occurred_at": when,
+                       "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
+                       "reason_text": reason_text, "seq": seq}
+        else:
+            payload = {"action": action, "actor": actor, "changes": changes, "entity_id": entity_id,
+                       "entity_kind": kind, "entity_ref": entity_ref, "login": login, "occurred_at": when,
+                       "partnership_id": partnership_id, "prev_hash": prev_hash, "reason_category": reason_category,
+                       "reason_text": reason_text, "seq": seq}
         try:
             fast_ok = sha(dumps(payload)).hexdigest() == stored_hash
         except TypeError:  # a value of a type the application never writes: leave it to the reference path
@@ -542,14 +662,17 @@ def check_chain(conn: Connection, after_seq: int = 0, after_hash: str = GENESIS_
 
 def fold_trail(conn: Connection, progress: Progress | None = None, total: int = 0) -> tuple[StateFold, int, str]:
     """Replay every event into a ``StateFold``; returns it with the last event's seq and hash."""
-    fold = StateFold()
+    from mou_tracker.services.personal import Unsealer, load_secrets
+
+    fold = StateFold(unsealer=Unsealer(load_secrets(conn)))
     apply = fold.apply
     tables = fold.rows
     last_seq, head = 0, GENESIS_HASH
     rows = raw_rows(conn, "SELECT seq, entity_kind, entity_id, action, changes, hash FROM audit_event ORDER BY seq")
     for count, (seq, kind, entity_id, action, changes, stored_hash) in enumerate(rows, 1):
         table = tables.get(kind)
-        if action == "create" and table is not None and type(changes) is str and entity_id not in table:
+        if (action == "create" and table is not None and type(changes) is str and entity_id not in table
+                and kind != "participant"):
             table[entity_id] = changes  # StateFold.apply's create, inlined
         else:
             apply(seq, kind, entity_id, action, changes)
@@ -561,10 +684,16 @@ def fold_trail(conn: Connection, progress: Progress | None = None, total: int = 
 
 def _chain_in_child(url: str) -> ChainOutcome:
     """The chain walk in a process of its own (see ``verify_chain``)."""
+    from mou_tracker.db.guards import integrity_problems
+
     db, conn = _open(url)
     try:
         with conn.begin():
-            return check_chain(conn)
+            outcome = check_chain(conn)
+        # the file's own check, here beside the chain walk rather than after the replay in the first process
+        outcome.problems += [Finding("integrity", m) for m in integrity_problems(conn, quick=True)]
+        outcome.integrity_checked = True
+        return outcome
     finally:
         conn.close()
         if db is not None:
@@ -612,7 +741,8 @@ def verify_chain(db: Database, *, anchor: str | None = None, evidence_dir: Path 
                 if chain.last_seq < last_seq:  # events appended after the child's snapshot: walk them here
                     more = check_chain(conn, chain.last_seq, chain.head)
                     chain = ChainOutcome(chain.count + more.count, more.last_seq, more.head,
-                                         chain.problems + more.problems, chain.unlisted + more.unlisted)
+                                         chain.problems + more.problems, chain.unlisted + more.unlisted,
+                                         chain.integrity_checked)
             if progress is not None:
                 progress(chain.count, max(total, chain.count))
             result = _result(conn, chain, fold, anchor, Path(evidence_dir) if evidence_dir else None)
@@ -646,7 +776,8 @@ def _child_result(child: subprocess.Popen[str], conn: Connection) -> ChainOutcom
         try:
             data = json.loads(out)
             return ChainOutcome(data["count"], data["last_seq"], data["head"],
-                                [Finding(**f) for f in data["problems"]], data["unlisted"])
+                                [Finding(**f) for f in data["problems"]], data["unlisted"],
+                                bool(data.get("integrity_checked")))
         except (ValueError, KeyError, TypeError):
             pass
     return check_chain(conn)  # the second process could not do it: walk the chain here
@@ -656,14 +787,17 @@ def _child_main() -> None:
     """``python -m mou_tracker.services.verify`` with a database URL on stdin: the chain walk, as JSON."""
     outcome = _chain_in_child(sys.stdin.read().strip())
     print(json.dumps({"count": outcome.count, "last_seq": outcome.last_seq, "head": outcome.head,
-                      "problems": [asdict(f) for f in outcome.problems], "unlisted": outcome.unlisted}))
+                      "problems": [asdict(f) for f in outcome.problems], "unlisted": outcome.unlisted,
+                      "integrity_checked": outcome.integrity_checked}))
 
 
 def _result(conn: Connection, chain: ChainOutcome, fold: StateFold, anchor: str | None,
             evidence_dir: Path | None) -> VerifyResult:
     problems: list[Finding] = list(chain.problems)
     unlisted = chain.unlisted
-    problems += _guard_findings(conn)
+    problems += _guard_findings(conn, integrity=not chain.integrity_checked)
+    problems += signature_findings(conn)
+    problems += type_findings(conn)
     problems += [Finding("inconsistent", message, seq) for seq, message in fold.anomalies]
     unlisted += fold.anomaly_count - len(fold.anomalies)
     records = RecordCheck(conn)

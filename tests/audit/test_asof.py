@@ -14,6 +14,7 @@ from mou_tracker.domain.periods import Quarter
 from mou_tracker.services import Reason, Services
 from mou_tracker.services.history import Replayer, end_of_day_utc, iter_events, scratch_session, state_as_of
 from mou_tracker.services.indicators import IndicatorEngine
+from mou_tracker.services.personal import Unsealer, load_secrets
 from tests.helpers import attendee, training
 
 
@@ -46,7 +47,8 @@ def test_as_of_state_equals_a_full_replay(programme, db, clock):
     programme.delete_training("T2", Reason("data correction", "wrong file"))
     for day in (date(2025, 7, 10), date(2025, 9, 12), date(2025, 10, 2)):
         with state_as_of(db, day) as fast, scratch_session() as slow:
-            replayer = Replayer(slow)
+            with db.reading() as s:
+                replayer = Replayer(slow, Unsealer(load_secrets(s)))
             for event in iter_events(db, end_of_day_utc(day)):
                 replayer.apply(event)
             slow.flush()

@@ -84,6 +84,8 @@ def test_export_workbook_lets_an_evaluator_recompute_the_chain(programme, db, db
                    "changes": r["Changes (canonical JSON)"] + (r["Changes (canonical JSON, continued)"] or ""),
                    "reason_category": r["Reason category"], "reason_text": r["Reason text"],
                    "prev_hash": r["Previous hash"]}
+        if r["Login"] is not None:
+            payload["login"] = r["Login"]
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert hashlib.sha256(text.encode()).hexdigest() == r["Hash"]
         assert r["Previous hash"] == previous

@@ -52,7 +52,7 @@ def test_sqlite_insert_or_replace_cannot_rewrite_an_event(programme, db, backend
     original = hash_of(db, 3)
     message = refused(db, "INSERT OR REPLACE INTO audit_event SELECT seq, occurred_at, 'mallory', action, entity_kind, "
                           "entity_id, entity_ref, partnership_id, changes, reason_category, reason_text, prev_hash, "
-                          "hash FROM audit_event WHERE seq = 3")
+                          "hash, login FROM audit_event WHERE seq = 3")
     assert "append-only" in message
     assert "append-only" in refused(db, "REPLACE INTO audit_event SELECT * FROM audit_event WHERE seq = 3")
     assert hash_of(db, 3) == original and verify_chain(db).ok
@@ -126,7 +126,11 @@ def test_migration_lays_out_the_roles(programme, db, backend):
     for grantee, table, privilege in grants:
         by.setdefault((grantee, table), set()).add(privilege)
     assert by[("mou_manager", "audit_event")] == {"SELECT", "INSERT"}
-    for table in tables - {"audit_event", "alembic_version"}:  # every table, later ones included
+    # the chain lock: row-locked by writers (needs UPDATE), never inserted into or deleted from
+    assert by[("mou_manager", "audit_chain_lock")] == {"SELECT", "UPDATE"}
+    # the per-person keys: created and destroyed (erasure), never changed
+    assert by[("mou_manager", "participant_secret")] == {"SELECT", "INSERT", "DELETE"}
+    for table in tables - {"audit_event", "alembic_version", "audit_chain_lock", "participant_secret"}:
         assert by[("mou_manager", table)] == {"SELECT", "INSERT", "UPDATE", "DELETE"}, table
     for table in tables:
         assert by[("mou_evaluator", table)] == {"SELECT"}, table
@@ -134,7 +138,9 @@ def test_migration_lays_out_the_roles(programme, db, backend):
 
 def test_manager_login_writes_records_but_cannot_rewrite_the_trail(programme, db, pg_logins):
     manager = pg_logins["mou_manager"]
-    svc = Services(manager, "manager-login")
+    with manager.engine.connect() as conn:  # on PostgreSQL the actor is the database login
+        login = conn.execute(text("SELECT session_user")).scalar_one()
+    svc = Services(manager, login)
     svc.create_training(training("T9"))  # the application works as the manager
     for statement in ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", "DELETE FROM audit_event",
                       "TRUNCATE audit_event", "ALTER TABLE audit_event DISABLE TRIGGER USER",

@@ -60,7 +60,7 @@ def test_edited_event_with_recomputed_hash_is_named(programme, db):
 
     fields = {k: getattr(event, k) for k in ("seq", "occurred_at", "action", "entity_kind", "entity_id",
                                              "entity_ref", "partnership_id", "changes", "reason_category",
-                                             "reason_text", "prev_hash")}
+                                             "reason_text", "prev_hash", "login")}
     forged = compute_hash(event_payload(actor="mallory", **fields))
     raw_sql(db, f"UPDATE audit_event SET actor = 'mallory', hash = '{forged}' WHERE seq = {target}")
     first = verify_chain(db).first_problem
@@ -190,7 +190,7 @@ def test_anchor_from_an_earlier_head(programme, db, db_url):
                              "end_date": "2025-10-02", "county": "Nairobi"})
     result = verify_chain(db, anchor=earlier)
     assert result.ok and result.anchor_seq == event_count(db) - 1
-    out = CliRunner().invoke(cli, ["--db", db_url, "audit", "verify", "--anchor", earlier[:12].upper()])
+    out = CliRunner().invoke(cli, ["--db", db_url, "audit", "verify", "--anchor", earlier[:16].upper()])
     assert out.exit_code == 0, out.output
     assert out.stdout.splitlines()[0].startswith("OK: ")
     assert f"is event #{result.anchor_seq}" in out.stdout

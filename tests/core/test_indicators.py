@@ -79,8 +79,8 @@ def test_repeat_case_references_count_once_at_first_mentoring(services, db):
 def test_on_time_uses_the_original_due_date(services, db):
     # re-planned before completion: finished by the new date but after the original one -> late
     services.create_milestone(milestone("M1", date(2025, 8, 1)))
-    services.update_milestone("M1", milestone("M1", date(2025, 9, 15)), reason=Reason.parse("re-planning agreed by both "
-                                                                                     "parties: vacation"))
+    services.update_milestone("M1", milestone("M1", date(2025, 9, 15)),
+                              reason=Reason.parse("re-planning agreed by both parties: vacation"))
     services.update_milestone("M1", milestone("M1", date(2025, 9, 15), status="Completed", completed=date(2025, 9, 10)))
     # completed exactly on its due date -> on time
     services.create_milestone(milestone("M2", date(2025, 9, 20), status="Completed", completed=date(2025, 9, 20)))
@@ -98,7 +98,8 @@ def test_expenditure_converted_with_its_rate(services, db):
                          "start_date": date(2025, 5, 12), "end_date": date(2028, 5, 11)})
     services.create_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
     base = {"line_code": "BL1", "description": "x"}
-    services.create_expenditure({**base, "code": "X1", "date": date(2025, 8, 1), "amount": "1000.00", "currency": "USD"})
+    services.create_expenditure({**base, "code": "X1", "date": date(2025, 8, 1), "amount": "1000.00",
+                                 "currency": "USD"})
     services.create_expenditure({**base, "code": "X2", "date": date(2025, 9, 30), "amount": "129000", "currency": "KES",
                                "rate": "0.00775"})
     services.create_expenditure({**base, "code": "X3", "date": date(2025, 10, 1), "amount": "1", "currency": "KES",

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from mou_tracker.db.models import AuditEvent, Attendance, Disbursement, Engagement, Expenditure, Participant, Training
+from mou_tracker.db.models import Attendance, AuditEvent, Disbursement, Engagement, Expenditure, Participant, Training
 from mou_tracker.errors import AlreadyExists, NotFound, ReasonRequired, ValidationError
 from mou_tracker.services import Reason, Services
 from tests.helpers import attendee, engagement, milestone, table_counts, training

@@ -41,7 +41,8 @@ def fill_with_formula_lookalikes(services: Services, db) -> list[str]:
 
     services.update_party("hti", {"name": v("party")})
     services.update_indicator("1.1", {"name": v("indicator"), "definition": v("definition"),
-                                      "data_source": v("source"), "how_computed": v("how"), "disaggregations": v("disagg")})
+                                      "data_source": v("source"), "how_computed": v("how"),
+                                      "disaggregations": v("disagg")})
     services.set_target("1.1", "2025-Q3", 2)
     services.set_narrative("1.1", "2025-Q3", v("narrative"))
     services.create_training(training("=T1", date(2025, 7, 10), title=v("title"), topic=v("topic"), venue=v("venue")))
@@ -113,10 +114,13 @@ def test_report_figures_equal_progress_on_each_backend(services, db, db_url, tmp
 
 
 def test_signoff_sheet_lists_signatures_lock_and_restatements(services, db, db_url, tmp_path):
+    from tests.audit.signers import register_signatory
+
     services.set_result("OC1", "2025-Q3", 4)
     for party, user, comment in (("hti", "hti.lead", "=Figures checked against the register"),
                                  ("odpp", "odpp.lead", None)):
-        args = ["--db", db_url, "--user", user, "period", "signoff", "2025-Q3", "--party", party]
+        key = register_signatory(services, tmp_path / "keys", user, party)
+        args = ["--db", db_url, "--user", user, "period", "signoff", "2025-Q3", "--party", party, "--key", str(key)]
         result = run(*args, *(["--comment", comment] if comment else []))
         assert result.exit_code == 0, result.stderr
     # a later change to the locked quarter is a restatement, shown in this and the next reports
@@ -127,11 +131,12 @@ def test_signoff_sheet_lists_signatures_lock_and_restatements(services, db, db_u
         ("2025-Q3", "HTI", "hti.lead", "=Figures checked against the register"),
         ("2025-Q3", "ODPP", "odpp.lead", None)]
     assert all(isinstance(r[3], datetime) and isinstance(r[5], int) and len(r[6]) == 64 for r in rows)
+    assert all(r[7].startswith("SHA256:") and r[8] == "valid" for r in rows)  # signer's key, signature checks
     ws = load_workbook(out)["Sign-off"]
     assert ws["A2"].value.startswith("2025-Q3 signed off by HTI and ODPP. 2025-Q3 locked on ")
     out = generate_report(db, party="hti", period="2025-Q4", output=tmp_path / "q4.xlsx")
     header, rows = table_rows(out, "Sign-off", "Signoffs")
-    assert rows == [["No party has signed off 2025-Q4 yet."] + [None] * 6]
+    assert rows == [["No party has signed off 2025-Q4 yet."] + [None] * 8]
     header, rows = table_rows(out, "Sign-off", "Restatements")
     assert [(r[0], r[1], r[2], r[3], r[4], r[6], r[7]) for r in rows] == [
         ("2025-Q3", "OC1", "4", "5", "a late court return", "tester", "data correction")]

@@ -64,7 +64,9 @@ async def test_a_session_that_may_edit_does_offer_edits(seeded: Any) -> None:
 
 
 async def test_evaluators_are_read_only(seeded: Any) -> None:
-    seeded.save_user("eva", "evaluator")
+    from mou_tracker.services.users import add_user
+
+    add_user(seeded, "eva", "evaluator")
     app = make_app(seeded.db, actor="eva")
     assert app.ctx.read_only and app.ctx.role == "evaluator"
     async with app.run_test(size=SIZE) as pilot:
