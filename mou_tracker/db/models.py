@@ -267,6 +267,12 @@ class BudgetLine(Base):
     amount: Mapped[Decimal]
 
 
+#: columns whose scale a migration widened (0004: rates from 6 to 10 decimal places). Events written before
+#: hold the old text ("0.007705"); replaying them re-canonicalises these columns at today's scale, so the
+#: same number compares equal to what the table holds ("0.0077050000").
+RESCALED_COLUMNS: dict[str, tuple[str, ...]] = {"disbursement": ("rate",), "expenditure": ("rate",)}
+
+
 class Disbursement(Base):
     __tablename__ = "disbursement"
 

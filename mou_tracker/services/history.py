@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from mou_tracker.db.engine import Database
-from mou_tracker.db.models import ENTITY_MODELS, AuditEvent, Base
+from mou_tracker.db.models import ENTITY_MODELS, RESCALED_COLUMNS, AuditEvent, Base
 from mou_tracker.db.types import ScaledDecimal, UTCDateTime
-from mou_tracker.services.audit import canonical_value, column_value
+from mou_tracker.services.audit import canonical_json, canonical_value, column_value
 
 REPLAY_BATCH = 5000
 
@@ -218,6 +218,26 @@ class StateFold:
         self.anomalies: list[tuple[int, str]] = []
         self.anomaly_count = 0
         self.applied = 0
+        self._rescaled = {k: {c: ENTITY_MODELS[k].__table__.columns[c] for c in cols}  # type: ignore[attr-defined]
+                          for k, cols in RESCALED_COLUMNS.items() if k in self.rows}
+
+    def _rescale(self, kind: str, changes: str | bytes) -> str | bytes:
+        """An event's changes with the widened columns written as they would be today (see RESCALED_COLUMNS)."""
+        data = orjson.loads(changes)
+        touched = False
+        for key, column in self._rescaled[kind].items():
+            pair = data.get(key)
+            if not isinstance(pair, list) or len(pair) != 2:
+                continue
+            for i, value in enumerate(pair):
+                if isinstance(value, str):
+                    try:
+                        canon = column_value(column, value)
+                    except (ArithmeticError, ValueError):  # not a number: left as it is, so it is reported
+                        continue
+                    if canon != value:
+                        pair[i], touched = canon, True
+        return canonical_json(data) if touched else changes
 
     def _anomaly(self, seq: int, message: str) -> None:
         self.anomaly_count += 1
@@ -232,6 +252,8 @@ class StateFold:
         try:
             if kind == "participant" and self.unsealer is not None:
                 changes = self.unsealer.changes_text(entity_id, changes)
+            elif kind in self._rescaled:
+                changes = self._rescale(kind, changes)
             self._apply(seq, kind, table, entity_id, action, changes)
         except (ValueError, TypeError, AttributeError, IndexError):  # changes that are not what the app writes
             self._anomaly(seq, f"event #{seq} records changes that cannot be read: {str(changes)[:80]}")

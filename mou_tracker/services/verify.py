@@ -35,7 +35,7 @@ from sqlalchemy import Boolean, Connection, Date, Integer, LargeBinary, text
 
 from mou_tracker.db.engine import Database
 from mou_tracker.db.guards import GENESIS_HASH
-from mou_tracker.db.models import ENTITY_MODELS
+from mou_tracker.db.models import ENTITY_MODELS, RESCALED_COLUMNS
 from mou_tracker.db.types import ScaledDecimal, UTCDateTime
 from mou_tracker.services.audit import canonical_json, canonical_value, compute_hash
 from mou_tracker.services.history import StateFold, canonical_reader, raw_rows, sqlite_time_to_canonical
@@ -667,12 +667,13 @@ def fold_trail(conn: Connection, progress: Progress | None = None, total: int = 
     fold = StateFold(unsealer=Unsealer(load_secrets(conn)))
     apply = fold.apply
     tables = fold.rows
+    special = {"participant", *RESCALED_COLUMNS}  # kinds whose events apply() must read (sealed, rescaled)
     last_seq, head = 0, GENESIS_HASH
     rows = raw_rows(conn, "SELECT seq, entity_kind, entity_id, action, changes, hash FROM audit_event ORDER BY seq")
     for count, (seq, kind, entity_id, action, changes, stored_hash) in enumerate(rows, 1):
         table = tables.get(kind)
         if (action == "create" and table is not None and type(changes) is str and entity_id not in table
-                and kind != "participant"):
+                and kind not in special):
             table[entity_id] = changes  # StateFold.apply's create, inlined
         else:
             apply(seq, kind, entity_id, action, changes)

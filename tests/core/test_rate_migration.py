@@ -87,3 +87,25 @@ def test_rates_stored_at_0003_keep_every_value_after_the_upgrade(db_at_0003):
     with db.engine.connect() as conn:
         stored = conn.execute(text("SELECT rate FROM expenditure WHERE code = 'NEW'")).scalar_one()
     assert Decimal(stored) == (7741 if db.dialect == "sqlite" else Decimal("0.007741"))
+
+
+def test_a_trail_written_before_0004_replays_rates_at_the_new_scale():
+    """Events written before 0004 hold rates as 6-place text ("0.007705"); the table now holds 0.0077050000.
+    Replaying (what `audit verify` and as-of views do) must see the same number, or every upgraded database
+    with a foreign-currency transaction would fail verification. (Checked end to end on a demo database
+    built with the previous release and upgraded: `audit verify` OK.)"""
+    import orjson
+
+    from mou_tracker.services.history import StateFold
+
+    fold = StateFold(kinds=["expenditure", "training"])
+    old = {c: [None, None] for c in fold.columns["expenditure"]}
+    old["rate"] = [None, "0.007705"]
+    old["amount"] = [None, "1000000.00"]
+    fold.apply(7, "expenditure", 1, "create", orjson.dumps(old, option=orjson.OPT_SORT_KEYS).decode())
+    values = dict(zip(fold.columns["expenditure"], fold.values("expenditure", 1), strict=True))
+    assert values["rate"] == "0.0077050000" and values["amount"] == "1000000.00"
+    fold.apply(8, "expenditure", 1, "update", orjson.dumps({"rate": ["0.007705", "0.007741"]}).decode())
+    values = dict(zip(fold.columns["expenditure"], fold.values("expenditure", 1), strict=True))
+    assert values["rate"] == "0.0077410000"
+    assert not fold.anomalies
