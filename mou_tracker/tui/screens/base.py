@@ -21,7 +21,7 @@ from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, Titl
 
 if TYPE_CHECKING:
     from mou_tracker.tui.app import MouApp
-    from mou_tracker.tui.forms import FormField
+    from mou_tracker.tui.forms import FormField, Preview
 
 T = TypeVar("T")
 
@@ -165,11 +165,12 @@ def run_edit(screen: MouScreen, flow: Callable[[], Awaitable[Any]]) -> None:
 
 
 async def open_form(screen: MouScreen, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
-                    save: Callable[[dict[str, Any], Reason | None], Any], note: str = "") -> Any:
+                    save: Callable[[dict[str, Any], Reason | None], Any], note: str = "",
+                    preview: Preview | None = None) -> Any:
     """Show a record form and wait: the save's result, or None when cancelled."""
     from mou_tracker.tui.forms import RecordForm
 
-    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note))
+    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note, preview=preview))
 
 
 async def open_detail(screen: MouScreen, title: str, rows: Sequence[tuple[str, Any]], *, edit: bool = True,

@@ -17,7 +17,7 @@ from mou_tracker.services.finance import GrantFigures, LineFigures, grant_figure
 from mou_tracker.services.programme import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
 from mou_tracker.services.queries import DisbursementRow, ExpenditureRow, GrantRow, ListRequest, Page
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.forms import form_fields
+from mou_tracker.tui.forms import converted_amount, form_fields
 from mou_tracker.tui.screens.base import MouScreen, open_detail, open_form, run_edit
 from mou_tracker.tui.screens.dashboard import grant_panel
 from mou_tracker.tui.widgets import Col, PagedTable
@@ -66,7 +66,7 @@ class GrantScreen(MouScreen):
     BINDINGS = [
         Binding("a", "add_record", "Add", tooltip="Add a budget line, disbursement or expenditure (this tab)"),
         Binding("e", "edit_record", "Edit", tooltip="Edit the selected row"),
-        Binding("x", "delete_record", "Delete", tooltip="Delete the selected expenditure"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete the selected expenditure (Expenditures tab)"),
         Binding("g", "edit_grant", "Grant details", tooltip="Edit the grant (or add one)"),
         Binding("v", "next_tab", "Next tab", tooltip="Budget → Disbursements → Expenditures"),
     ]
@@ -177,7 +177,7 @@ class GrantScreen(MouScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
         if allowed and action == "delete_record" and self.tab != "expenditures":
-            return None  # shown dimmed: only expenditures can be deleted
+            return False  # not shown at all: only expenditures can be deleted, and a key that does nothing lies
         return allowed
 
     # Editing ------------------------------------------------------------------------------------------------------
@@ -206,6 +206,7 @@ class GrantScreen(MouScreen):
     async def _record_flow(self, tab: str, row: Any) -> None:
         services, code = self.ctx.services, self.grant_code
         rate_note = "Rate: amount × rate = amount in the grant currency; required when the currencies differ."
+        currency = self.grant.currency if self.grant else "USD"
         if tab == "budget":
             values = {"code": row.code, "name": row.name, "category": row.category, "amount": row.budget} if row else {}
             await self._form(f"Edit budget line {row.code}" if row else "Add a budget line",
@@ -215,15 +216,17 @@ class GrantScreen(MouScreen):
             existing = row.id if row else None
             await self._form("Edit disbursement" if row else "Record a disbursement received",
                              form_fields(DISBURSEMENT_FIELDS), row.values() if row else {},
-                             lambda v, r: services.save_disbursement(v, code, r, existing_id=existing), note=rate_note)
+                             lambda v, r: services.save_disbursement(v, code, r, existing_id=existing), note=rate_note,
+                             preview=converted_amount(currency, DISBURSEMENT_FIELDS))
         else:
             await self._form(f"Edit expenditure {row.code}" if row else "Record an expenditure",
                              form_fields(EXPENDITURE_FIELDS, locked=("code",) if row else ()),
                              row.values() if row else {}, lambda v, r: services.save_expenditure(v, code, r),
-                             note=rate_note)
+                             note=rate_note, preview=converted_amount(currency, EXPENDITURE_FIELDS))
 
-    async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "") -> None:
-        if await open_form(self, title, fields, values, save, note=note):
+    async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "",
+                    preview: Any = None) -> None:
+        if await open_form(self, title, fields, values, save, note=note, preview=preview):
             self.refresh_data()
 
     def action_delete_record(self) -> None:
