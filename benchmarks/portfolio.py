@@ -33,7 +33,7 @@ from mou_tracker.db.models import (
     Training,
 )
 from mou_tracker.domain import codes
-from mou_tracker.domain.identity import case_key, participant_key
+from mou_tracker.domain.identity import case_key, participant_key, participant_ref
 from mou_tracker.domain.money import convert
 from mou_tracker.domain.periods import Quarter, quarter_range
 from mou_tracker.services import Services
@@ -56,10 +56,11 @@ def _chunks(rows: list[dict[str, Any]], size: int = BATCH) -> Any:
         yield rows[i:i + size]
 
 
-def _bulk(svc: Services, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None = "code") -> list[int]:
+def _bulk(svc: Services, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None = "code",
+          ref_of: Callable[[int, dict[str, Any]], str] | None = None) -> list[int]:
     ids: list[int] = []
     for chunk in _chunks(rows):
-        ids.extend(svc.bulk_insert(kind, model, chunk, ref_attr=ref))
+        ids.extend(svc.bulk_insert(kind, model, chunk, ref_attr=ref, ref_of=ref_of))
     return ids
 
 
@@ -120,7 +121,8 @@ def build_portfolio(url: str, *, partnerships: int = 10, years: int = 5, scale: 
             name = f"Person {i}-{k}"
             people.append({"partnership_id": pid, "key": participant_key(name, agency, staff), "name": name,
                            "sex": rng.choice(codes.SEXES), "agency": agency, "role": None, "staff_number": staff})
-        people_ids = _bulk(svc, "participant", Participant, people, ref="key")
+        people_ids = _bulk(svc, "participant", Participant, people, ref=None,
+                           ref_of=lambda oid, _row: participant_ref(oid))
         attendance = []
         per = n["attendances_per_training"]
         for tid in training_ids:
@@ -166,8 +168,8 @@ def build_portfolio(url: str, *, partnerships: int = 10, years: int = 5, scale: 
         _bulk(svc, "milestone", Milestone, milestones)
 
         # grant, budget, expenditures
-        svc.save_grant({"code": f"G-{i:02d}", "funder": "Generated funder", "currency": "USD",
-                        "amount": "6000000", "start_date": start, "end_date": end})
+        svc.create_grant({"code": f"G-{i:02d}", "funder": "Generated funder", "currency": "USD",
+                          "amount": "6000000", "start_date": start, "end_date": end})
         with db.reading() as s:
             grant_id = s.query(Grant.id).filter(Grant.partnership_id == pid).scalar()
         lines = _bulk(svc, "budget_line", BudgetLine, [

@@ -10,19 +10,20 @@ TENTH = Decimal("0.1")
 
 def to_decimal(value: object) -> Decimal:
     """Turn user input (str, int, Decimal; floats via their shortest repr) into a Decimal."""
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, bool):
         raise InvalidOperation("a yes/no value is not a number")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    text = str(value).strip().replace(",", "")
-    if not text:
-        raise InvalidOperation("empty")
-    result = Decimal(text)
-    if not result.is_finite():
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        text = str(value).strip().replace(",", "")
+        if not text:
+            raise InvalidOperation("empty")
+        result = Decimal(text)
+    if not result.is_finite():  # INF and NaN (from a cell or a float) are not amounts
         raise InvalidOperation("not finite")
     return result
 

@@ -41,8 +41,13 @@ class Quarter:
     def parse(cls, text: str) -> Quarter:
         m = _QUARTER_RE.match(str(text))
         if not m:
-            raise PeriodError(f"'{text}' is not a quarter; write it as YYYY-Qn, e.g. 2025-Q3")
-        return cls(int(m.group(1)), int(m.group(2)))
+            shown = str(text) if len(str(text)) <= 40 else str(text)[:39] + "…"
+            raise PeriodError(f"'{shown}' is not a quarter; write it as YYYY-Qn, e.g. 2025-Q3")
+        year = int(m.group(1))
+        if not MIN_DATE.year <= year <= MAX_DATE.year:  # user input: the SPEC's 2000-2100 range
+            raise PeriodError(f"period {m.group(0).strip()} is outside the accepted range "
+                              f"{MIN_DATE.year}-Q1 to {MAX_DATE.year}-Q4")
+        return cls(year, int(m.group(2)))
 
     @classmethod
     def of(cls, d: date) -> Quarter:

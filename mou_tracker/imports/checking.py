@@ -31,6 +31,8 @@ from mou_tracker.services.programme import Services
 HELPER_SHEETS = {"instructions", "lists", "import problems"}
 #: distinct raw values remembered per column, so that repeated codes, dates and IDs are parsed once
 PARSE_CACHE = 20_000
+#: adjusted cells (rates rounded to 10 places) listed one by one per sheet; the rest are counted
+NOTES_LISTED = 20
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 Progress = Callable[[str, float], None]
@@ -253,10 +255,11 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
         sheet.usable = False
         return sheet
 
-    plan: list[tuple[Field, int, dict[Any, tuple[Any, Problem | None]]]] = [
+    plan: list[tuple[Field, int, dict[Any, tuple[Any, Problem | None, str | None]]]] = [
         (f, sheet.columns[f.attr], {}) for f in spec.fields if f.attr in sheet.columns]
     columns = [ci for _f, ci, _cache in plan]
     used_formulas: list[str] = []
+    adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
     for index in range(1, len(rows)):
         raw = rows[index]
         width = len(raw)
@@ -282,9 +285,11 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
             key = value if value.__class__ is str else (value.__class__, value)
             hit = cache.get(key)
             if hit is None:
-                hit = f.parse(value)
+                hit = f.parse_noted(value)
                 if len(cache) < PARSE_CACHE:
                     cache[key] = hit
+            if hit[2] is not None:
+                adjusted.append(f"{sheet_ref(sheet.name)}!{column_letter(ci)}{number}: {hit[2]}")
             if hit[1] is not None:
                 problems.at(sheet.name, number, ci, phrase(hit[1].field, hit[1].message))
                 row.ok = False
@@ -293,6 +298,9 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
             else:
                 values[f.attr] = hit[0]
         sheet.rows.append(row)
+    notes += adjusted[:NOTES_LISTED]
+    if len(adjusted) > NOTES_LISTED:
+        notes.append(f"{sheet.name}: {len(adjusted) - NOTES_LISTED:,} more values were rounded the same way")
     if used_formulas:
         shown = ", ".join(used_formulas[:5]) + (", ..." if len(used_formulas) > 5 else "")
         notes.append(f"{sheet.name}: {len(used_formulas):,} cell{'s' if len(used_formulas) > 1 else ''} hold "

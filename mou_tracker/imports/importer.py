@@ -18,10 +18,6 @@ from mou_tracker.imports.writing import Writer, indicator_series, movements
 from mou_tracker.services.programme import Services
 
 
-class _RollBack(Exception):
-    """Leaves the transaction without committing it (a dry run, or problems found while writing)."""
-
-
 def import_workbook(services: Services, path: str | Path, *, dry_run: bool = False,
                     errors_path: str | Path | None = None, progress: Progress | None = None) -> ImportOutcome:
     """Import a workbook in the format of SPEC section 5.
@@ -46,21 +42,19 @@ def import_workbook(services: Services, path: str | Path, *, dry_run: bool = Fal
         return outcome
 
     tick("Writing", 0.4)
-    try:
-        with services.transaction() as uow:
-            before = indicator_series(uow.session, services.partnership_id)
-            writer = Writer(services, uow.session, checked, problems, tick)
-            outcome.sheets = writer.run()
-            if not problems:
-                tick("Recomputing the indicators", 0.92)
-                writer.refresh_statistics()
-                outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
-            if problems or dry_run:
-                raise _RollBack
+    # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
+    with services.unit_of_work() as uow:
+        before = indicator_series(uow.session, services.partnership_id)
+        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes)
+        outcome.sheets = writer.run()
+        if not problems:
+            tick("Recomputing the indicators", 0.92)
+            writer.refresh_statistics()
+            outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
+        if not problems and not dry_run:
             tick("Saving", 0.97)
-        outcome.written = True
-    except _RollBack:
-        pass
+            uow.commit()
+            outcome.written = True
     outcome.problems = problems.ordered(checked.order)
     if outcome.problems:
         outcome.sheets = []

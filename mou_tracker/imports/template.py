@@ -82,7 +82,7 @@ def describe(f: Field) -> str:
     if values:
         return "one of: " + ", ".join(values) + " (drop-down list)"
     if f.kind == "date":
-        return "date (YYYY-MM-DD)"
+        return "date (YYYY-MM-DD, between 2000-01-01 and 2100-12-31)"
     if f.kind == "period":
         return "quarter, YYYY-Qn (e.g. 2025-Q3)"
     if f.kind == "currency":
@@ -92,7 +92,10 @@ def describe(f: Field) -> str:
         if f.minimum is not None:
             rng.append(f"at least {f.minimum}")
         if f.maximum is not None:
-            rng.append(f"at most {f.maximum}")
+            rng.append(f"at most {f.maximum:,}")
+        if f.kind == "decimal":
+            rng.append(f"up to {f.scale} decimal places" + ("; more are rounded half-up, with a note"
+                                                             if f.round_excess else ""))
         return "number" + (f" ({', '.join(rng)})" if rng else "")
     return f"text (up to {f.max_len:,} characters)"
 

@@ -1,13 +1,17 @@
 """Writing a checked workbook through the service layer, inside the caller's one transaction.
 
-Each row is compared with the record it names (by ID, or by the keys of SPEC section 5) before anything is
-called, so that re-importing a file leaves every unchanged record alone (no audit event). A row that changes
-an existing record goes through the service method for that record (``save_training``, ``record_attendance``,
-``save_milestone`` ...): validated again there, audited, with the row's Reason. Brand-new trainings,
-participants and attendances - the bulk of a register, 200,000 rows in the benchmark - go through the
-service layer's batch path (``Services.bulk_insert``: one audit event per record, executemany batches), after
-the same field checks as every other row (see ``checking``). A service's refusal becomes a problem on the
-row's cell; the caller rolls the whole transaction back when there is any.
+Import is the one place where a write may update by ID (SPEC section 5): each row is compared with the record
+it names (by ID, or by the keys of SPEC section 5) before anything is called, and the row then becomes a
+``create_*`` (no such record) or an ``update_*`` (one that differs) - or nothing at all when it is unchanged,
+so re-importing a file writes no audit event. Brand-new trainings, participants and attendances - the bulk of a
+register, 200,000 rows in the benchmark - go through the service layer's batch path (``Services.bulk_insert``:
+one audit event per record, executemany batches), after the same field checks as every other row (see
+``checking``). A service's refusal becomes a problem on the row's cell; the caller rolls the whole transaction
+back when there is any.
+
+People are resolved once per file (SPEC section 5): a person keeps the name recorded first (another spelling
+is attached to them and noted), and their sex, agency and role follow their last row in the file, compared
+once with what is stored; each such change is listed for that person.
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from mou_tracker.db.models import (
     Target,
     Training,
 )
-from mou_tracker.domain.identity import normalise_name, normalise_staff_number
+from mou_tracker.domain.identity import normalise_staff_number, participant_ref
 from mou_tracker.errors import ReasonRequired, ValidationError
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
-from mou_tracker.imports.outcome import FigureMove, IndicatorMove, SheetSummary
+from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
 from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
 from mou_tracker.services.programme import SaveResult, Services
+from mou_tracker.services.trainings import attendance_ref, one_spacing
 
 #: rows per ``bulk_insert`` call (bounds the memory the audit events of one batch take)
 BATCH = 5_000
@@ -47,6 +52,8 @@ BATCH = 5_000
 CHUNK = 900
 #: batch-written records above which PostgreSQL is asked to refresh its planner statistics
 ANALYZE_ABOVE = 10_000
+#: notes of one kind (spellings kept) listed one by one; the rest are counted
+NOTES_LISTED = 20
 
 
 def _attrs(spec: S.SheetSpec) -> list[str]:
@@ -67,7 +74,7 @@ class Writer:
     """Applies the rows of a ``CheckedWorkbook`` and counts, per sheet, what each row did."""
 
     def __init__(self, services: Services, session: Session, book: CheckedWorkbook, problems: Problems,
-                 progress: Progress) -> None:
+                 progress: Progress, notes: list[str] | None = None) -> None:
         self.services = services
         self.session = session
         self.book = book
@@ -77,6 +84,8 @@ class Writer:
         self._total = sum(len(s.rows) for s in book.sheets.values()) or 1
         self._done = 0
         self._bulk_rows = 0
+        #: what the service layer adjusted or kept on the way, for the import's notes
+        self.notes: list[str] = notes if notes is not None else []
 
     # Driver --------------------------------------------------------------------------------------------------------
     def run(self) -> list[SheetSummary]:
@@ -114,18 +123,20 @@ class Writer:
     def _call(self, sheet: SheetInput, row: Row, save: Callable[[], SaveResult]) -> SaveResult | None:
         """One service call; its refusal becomes problems on the row's cells."""
         try:
-            return save()
+            result = save()
         except ValidationError as exc:
             for p in exc.problems:
                 sheet.report_problem(self.problems, row, p, reason_needed=isinstance(exc, ReasonRequired))
             return None
+        self.notes += [f"{sheet.where(row.number)}: {note}" for note in result.notes]
+        return result
 
-    def _bulk(self, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None, sheet: SheetInput
-              ) -> list[int]:
+    def _bulk(self, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None, sheet: SheetInput,
+              ref_of: Callable[[int, dict[str, Any]], str] | None = None) -> list[int]:
         ids: list[int] = []
         for i in range(0, len(rows), BATCH):
             batch = rows[i:i + BATCH]
-            ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref)
+            ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref, ref_of=ref_of)
             self._bulk_rows += len(batch)
             self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
         return ids
@@ -140,7 +151,9 @@ class Writer:
     # The generic path: compare with the current record, then call the service for what changes ---------------
     def _upsert(self, sheet: SheetInput, summary: SheetSummary, current: dict[Hashable, dict[str, Any]],
                 rows: Iterable[Row], key_of: Callable[[Row], Hashable], key_attr: str,
-                save: Callable[[dict[str, Any], Row], SaveResult], ref_of: Callable[[Row], str]) -> None:
+                save: Callable[[dict[str, Any], Row, dict[str, Any] | None], SaveResult],
+                ref_of: Callable[[Row], str]) -> None:
+        """The explicit upsert: ``save(values, row, current)`` creates when ``current`` is None, else updates."""
         attrs = _attrs(sheet.spec)
         for row in rows:
             key = key_of(row)
@@ -151,30 +164,31 @@ class Writer:
             if cur is not None and not diff:
                 summary.count("unchanged")
                 continue
-            result = self._call(sheet, row, lambda: save(full, row))  # noqa: B023 - called at once
+            result = self._call(sheet, row, lambda: save(full, row, cur))  # noqa: B023 - called at once
             if result is None:
                 continue
             current[key] = full
             summary.count(result.action, sheet.where(row.number, key_attr), ref_of(row),
                           {sheet.spec.label_of(a): v for a, v in diff.items()})
 
-    def _by_code(self, sheet: SheetInput, summary: SheetSummary, model: Any,
-                 save: Callable[..., SaveResult]) -> None:
+    def _by_code(self, sheet: SheetInput, summary: SheetSummary, model: Any, create: Callable[..., SaveResult],
+                 update: Callable[..., SaveResult]) -> None:
         """A record of the partnership found by its own code (grants, engagements, milestones)."""
         attrs = _attrs(sheet.spec)
         current = self._load(select(model.code, *(getattr(model, a) for a in attrs))
                              .where(model.partnership_id == self.pid), 1, attrs)
         self._upsert(sheet, summary, current, sheet.ok_rows(), _code, "code",
-                     lambda v, r: save(v, reason=r.reason), _code)
+                     lambda v, r, cur: create(v, reason=r.reason) if cur is None
+                     else update(v["code"], v, reason=r.reason), _code)
 
     def grants(self, sheet: SheetInput, summary: SheetSummary) -> None:
-        self._by_code(sheet, summary, Grant, self.services.save_grant)
+        self._by_code(sheet, summary, Grant, self.services.create_grant, self.services.update_grant)
 
     def engagements(self, sheet: SheetInput, summary: SheetSummary) -> None:
-        self._by_code(sheet, summary, Engagement, self.services.save_engagement)
+        self._by_code(sheet, summary, Engagement, self.services.create_engagement, self.services.update_engagement)
 
     def milestones(self, sheet: SheetInput, summary: SheetSummary) -> None:
-        self._by_code(sheet, summary, Milestone, self.services.save_milestone)
+        self._by_code(sheet, summary, Milestone, self.services.create_milestone, self.services.update_milestone)
 
     def budget(self, sheet: SheetInput, summary: SheetSummary) -> None:
         attrs = _attrs(sheet.spec)
@@ -182,7 +196,9 @@ class Writer:
                              .join(BudgetLine, BudgetLine.grant_id == Grant.id)
                              .where(Grant.partnership_id == self.pid), 2, attrs)
         self._upsert(sheet, summary, current, sheet.ok_rows(), _grant_code, "code",
-                     lambda v, r: self.services.save_budget_line(v, grant_code=r.grant, reason=r.reason), _code)
+                     lambda v, r, cur: self.services.create_budget_line(v, grant_code=r.grant, reason=r.reason)
+                     if cur is None else self.services.update_budget_line(v["code"], v, grant_code=r.grant,
+                                                                          reason=r.reason), _code)
 
     def expenditures(self, sheet: SheetInput, summary: SheetSummary) -> None:
         attrs = _attrs(sheet.spec)
@@ -195,7 +211,9 @@ class Writer:
                 .outerjoin(engagement, engagement.id == Expenditure.engagement_id)
                 .where(Grant.partnership_id == self.pid))
         self._upsert(sheet, summary, self._load(stmt, 2, attrs), sheet.ok_rows(), _grant_code, "code",
-                     lambda v, r: self.services.save_expenditure(v, grant_code=r.grant, reason=r.reason), _code)
+                     lambda v, r, cur: self.services.create_expenditure(v, grant_code=r.grant, reason=r.reason)
+                     if cur is None else self.services.update_expenditure(v["code"], v, grant_code=r.grant,
+                                                                          reason=r.reason), _code)
 
     def _keyed(self, model: Any, attrs: list[str]) -> dict[Hashable, dict[str, Any]]:
         stmt = (select(Indicator.code, model.period, *(getattr(model, a) for a in attrs if hasattr(model, a)))
@@ -209,14 +227,14 @@ class Writer:
     def targets(self, sheet: SheetInput, summary: SheetSummary) -> None:
         current = self._keyed(Target, _attrs(sheet.spec))
         self._upsert(sheet, summary, current, sheet.ok_rows(), _indicator_period, "value",
-                     lambda v, r: self.services.set_target(v["indicator_code"], v["period"], v["value"],
+                     lambda v, r, _cur: self.services.set_target(v["indicator_code"], v["period"], v["value"],
                                                            reason=r.reason),
                      lambda r: f"{r.get('indicator_code')}@{r.get('period')}")
 
     def results(self, sheet: SheetInput, summary: SheetSummary) -> None:
         current = self._keyed(Result, _attrs(sheet.spec))
         self._upsert(sheet, summary, current, sheet.ok_rows(), _indicator_period, "value",
-                     lambda v, r: self.services.set_result(v["indicator_code"], v["period"], v["value"],
+                     lambda v, r, _cur: self.services.set_result(v["indicator_code"], v["period"], v["value"],
                                                            v["source"], reason=r.reason),
                      lambda r: f"{r.get('indicator_code')}@{r.get('period')}")
 
@@ -247,11 +265,10 @@ class Writer:
             if cur is not None:
                 matched[id(row)] = cur
 
-        def save(values: dict[str, Any], row: Row) -> SaveResult:
-            cur = matched.get(id(row))
-            existing = cur["id"] if cur is not None and not row.get("reference") else None
-            return self.services.save_disbursement(values, grant_code=row.grant, reason=row.reason,
-                                                   existing_id=existing)
+        def save(values: dict[str, Any], row: Row, cur: dict[str, Any] | None) -> SaveResult:
+            if cur is None:
+                return self.services.create_disbursement(values, grant_code=row.grant, reason=row.reason)
+            return self.services.update_disbursement(cur["id"], values, grant_code=row.grant, reason=row.reason)
 
         self._upsert(sheet, summary, matched, sheet.ok_rows(), lambda r: id(r), "date", save,
                      lambda r: r.get("reference") or f"{r.get('date')} {r.get('amount')} {r.get('currency')}")
@@ -264,7 +281,8 @@ class Writer:
         rows = list(sheet.ok_rows())
         new = [r for r in rows if r.get("code") not in current and r.reason is None]
         self._upsert(sheet, summary, current, [r for r in rows if r.get("code") in current or r.reason is not None],
-                     _code, "code", lambda v, r: self.services.save_training(v, reason=r.reason), _code)
+                     _code, "code", lambda v, r, cur: self.services.create_training(v, reason=r.reason)
+                     if cur is None else self.services.update_training(v["code"], v, reason=r.reason), _code)
         for _row in new:
             summary.count("created")
         self._tick(sheet, len(new))
@@ -276,6 +294,7 @@ class Writer:
         s = self.session
         trainings = dict(s.execute(select(Training.code, Training.id).where(Training.partnership_id == self.pid))
                          .all())
+        code_of = {tid: code for code, tid in trainings.items()}
         people: dict[str, _Person] = {}
         for found in s.execute(
                 select(Participant.id, Participant.key, Participant.name, Participant.sex, Participant.agency,
@@ -289,65 +308,130 @@ class Writer:
                            Attendance.post_score).where(Attendance.training_id.in_(file_tids[i:i + CHUNK]))):
                 attended[(training_id, who)] = (pre, post)
 
-        fresh: dict[str, _Person] = {}  # people this file adds
-        pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
+        usable: list[tuple[Row, int]] = []
         for row in rows:
-            d = row.values
-            key = row.person
-            tid = trainings.get(d["training_code"])
-            self._tick(sheet)
-            if key is None or tid is None:  # its training's own row was refused while writing
+            tid = trainings.get(row.values["training_code"])
+            if row.person is None or tid is None:  # its training's own row was refused while writing
+                self._tick(sheet)
                 sheet.report(self.problems, row, "training_code",
-                             f"Training ID: no training '{d['training_code']}' (its row has a problem)")
+                             f"Training ID: no training '{row.values['training_code']}' (its row has a problem)")
                 continue
+            usable.append((row, tid))
+        # Each person once per file: sex, agency and role from their last row (a blank Role keeps the role)
+        final: dict[str, dict[str, Any]] = {}
+        last_row: dict[str, Row] = {}
+        for row, _tid in usable:
+            d = row.values
+            person_final = final.setdefault(row.person, {"role": None})  # type: ignore[arg-type]
+            person_final.update(sex=d["sex"], agency=d["agency"])
+            if d.get("role"):
+                person_final["role"] = d["role"]
+            last_row[row.person] = row  # type: ignore[index]
+        # ... compared once with what is stored: one explicit edit of the person, listed on their last row
+        person_changes: dict[str, dict[str, tuple[Any, Any]]] = {}
+        for key, attrs in final.items():
             person = people.get(key)
             if person is None:
-                person = _Person(None, " ".join(d["name"].split()), d["sex"], d["agency"], d.get("role"),
+                continue
+            diff = {a: (getattr(person, a), v) for a, v in attrs.items()
+                    if (v is not None or a != "role") and getattr(person, a) != v}
+            if not diff:
+                continue
+            row = last_row[key]
+            assert person.id is not None
+            pid_ = person.id
+            result = self._call(sheet, row, lambda: self.services.update_participant(  # noqa: B023
+                pid_, {a: new for a, (_old, new) in diff.items()}, row.reason))  # noqa: B023
+            if result is None:
+                continue
+            _apply(person, diff)
+            person_changes[key] = diff
+
+        spellings: list[str] = []
+        seen_spelling: set[tuple[str, str]] = set()
+        fresh: dict[str, _Person] = {}  # people this file adds
+        first_row: dict[str, int] = {}
+        pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
+        for row, tid in usable:
+            d = row.values
+            key: str = row.person  # type: ignore[assignment]
+            self._tick(sheet)
+            person = people.get(key)
+            if person is None:
+                attrs = final[key]
+                person = _Person(None, one_spacing(d["name"]), attrs["sex"], attrs["agency"], attrs["role"],
                                  normalise_staff_number(d.get("staff_number")))
                 people[key] = fresh[key] = person
-                pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
-                summary.count("created")
-                continue
-            person_diff = _person_changes(person, d)
-            if person.id is None:  # added by an earlier row of this file: its latest row wins, as one by one
-                _apply(person, person_diff)
+                first_row[key] = row.number
+            elif one_spacing(d["name"]) != person.name and (key, one_spacing(d["name"])) not in seen_spelling:
+                seen_spelling.add((key, one_spacing(d["name"])))
+                given = one_spacing(d["name"])
+                if person.id is not None:
+                    spellings.append(f"{sheet.where(row.number, 'name')}: '{given}' is participant "
+                                     f"{participant_ref(person.id)}, recorded as '{person.name}'; the recorded name "
+                                     "is kept")
+                else:
+                    spellings.append(f"{sheet.where(row.number, 'name')}: '{given}' is the same person as row "
+                                     f"{first_row[key]} ('{person.name}'); that name is kept")
+            changed_person = person_changes.pop(key, {}) if row is last_row[key] else {}
+            if person.id is None:  # new with this file: its attendances go in with it
                 pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
                 summary.count("created")
                 continue
             att = attended.get((tid, person.id))
             scores = {a: d.get(a) if sheet.has(a) else (att[i] if att else None)
                       for i, a in enumerate(("pre_score", "post_score"))}
-            att_diff = {} if att is None else {a: (att[i], scores[a]) for i, a in enumerate(("pre_score",
-                                                                                               "post_score"))
-                                               if att[i] != scores[a]}
-            if att is not None and not person_diff and not att_diff:
+            where = sheet.where(row.number, "name")
+            ref = attendance_ref(d["training_code"], person.id)
+            if att is None:
+                if row.reason is None:
+                    pending.append((key, tid, scores["pre_score"], scores["post_score"]))
+                    summary.count("created")
+                else:
+                    values = {"training_code": d["training_code"], "name": d["name"], "sex": d["sex"],
+                              "agency": d["agency"], "role": d.get("role"), "staff_number": d.get("staff_number"),
+                              **scores}
+                    if self._call(sheet, row, lambda: self.services.add_attendance(values, row.reason)):  # noqa: B023
+                        attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
+                        summary.count("created")
+                if changed_person:  # listed even though the row itself adds an attendance
+                    summary.changes.append(RowChange(where, participant_ref(person.id),
+                                                     {sheet.spec.label_of(a): v for a, v in changed_person.items()}))
+                    summary.fields.update(sheet.spec.label_of(a) for a in changed_person)
+                continue
+            att_diff = {a: (att[i], scores[a]) for i, a in enumerate(("pre_score", "post_score"))
+                        if att[i] != scores[a]}
+            if att_diff:
+                pid_ = person.id
+                result = self._call(sheet, row, lambda: self.services.update_attendance(  # noqa: B023
+                    d["training_code"], pid_, {a: new for a, (_old, new) in att_diff.items()},  # noqa: B023
+                    row.reason))  # noqa: B023
+                if result is None:
+                    continue
+                attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
+            changed = {**changed_person, **att_diff}
+            if not changed:
                 summary.count("unchanged")
                 continue
-            if att is None and not person_diff and row.reason is None:
-                pending.append((key, tid, scores["pre_score"], scores["post_score"]))
-                summary.count("created")
-                continue
-            values = {"training_code": d["training_code"], "name": d["name"], "sex": d["sex"], "agency": d["agency"],
-                      "role": d.get("role"), "staff_number": d.get("staff_number"), **scores}
-            result = self._call(sheet, row, lambda: self.services.record_attendance(values, row.reason))  # noqa: B023
-            if result is None:
-                continue
-            _apply(person, person_diff)
-            attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
-            changed = {**person_diff, **att_diff}
-            summary.count("updated" if changed else result.action, sheet.where(row.number, "name"),
-                          f"{d['training_code']}/{person.name}",
+            summary.count("updated", where, ref if att_diff else participant_ref(person.id),
                           {sheet.spec.label_of(a): v for a, v in changed.items()})
+        if spellings:
+            self.notes += spellings[:NOTES_LISTED]
+            if len(spellings) > NOTES_LISTED:
+                self.notes.append(f"Participants: {len(spellings) - NOTES_LISTED:,} more names spelled differently "
+                                  "from the recorded ones were attached to those people; the recorded names are kept")
 
         keys = list(fresh)
         ids = self._bulk("participant", Participant, [
             {"partnership_id": self.pid, "key": k, "name": p.name, "sex": p.sex, "agency": p.agency, "role": p.role,
-             "staff_number": p.staff_number} for k, p in ((k, fresh[k]) for k in keys)], "key", sheet)
+             "staff_number": p.staff_number} for k, p in ((k, fresh[k]) for k in keys)], None, sheet,
+            ref_of=lambda oid, _row: participant_ref(oid))
         for k, new_id in zip(keys, ids, strict=True):
             fresh[k].id = new_id
         self._bulk("attendance", Attendance, [
             {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
-            for k, tid, pre, post in pending], None, sheet)
+            for k, tid, pre, post in pending], None, sheet,
+            ref_of=lambda _oid, r: attendance_ref(code_of[r["training_id"]], r["participant_id"]))
 
 
 def _code(row: Row) -> Any:
@@ -360,21 +444,6 @@ def _indicator_period(row: Row) -> Hashable:
 
 def _grant_code(row: Row) -> Hashable:
     return (row.grant, row.get("code"))
-
-
-def _person_changes(person: _Person, d: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """What ``record_attendance`` changes on a participant it finds: sex and agency as given, the role when one
-    is given, the name when it differs beyond case and spacing."""
-    diff: dict[str, tuple[Any, Any]] = {}
-    if d["sex"] != person.sex:
-        diff["sex"] = (person.sex, d["sex"])
-    if d["agency"] != person.agency:
-        diff["agency"] = (person.agency, d["agency"])
-    if d.get("role") and d["role"] != person.role:
-        diff["role"] = (person.role, d["role"])
-    if d["name"] != person.name and normalise_name(person.name) != normalise_name(d["name"]):
-        diff["name"] = (person.name, " ".join(d["name"].split()))
-    return diff
 
 
 def _apply(person: _Person, diff: dict[str, tuple[Any, Any]]) -> None:

@@ -98,11 +98,11 @@ def load_demo(services: Services, today: date | None = None,
         events.append((day, next(order), fn))
 
     # Grant, budget, targets: set up at the start ------------------------------------------------------------
-    at(START, lambda: services.save_grant({"code": "HTI-KE-2025", "funder": "Human Trafficking Institute",
+    at(START, lambda: services.create_grant({"code": "HTI-KE-2025", "funder": "Human Trafficking Institute",
                                           "currency": "USD", "amount": "1200000", "start_date": START,
                                           "end_date": date(2028, 5, 11)}))
     for code, name, cat, amount in BUDGET:
-        at(START, lambda c=code, n=name, k=cat, a=amount: services.save_budget_line(
+        at(START, lambda c=code, n=name, k=cat, a=amount: services.create_budget_line(
             {"code": c, "name": n, "category": k, "amount": a}))
     quarters = quarter_range(Quarter(2025, 2), Quarter(2028, 2))
     for q in quarters:
@@ -142,7 +142,7 @@ def load_demo(services: Services, today: date | None = None,
                                                                                             "Hybrid", "Virtual")),
                   "lead": rng.choice(("HTI", "ODPP", "Joint")), "cost": str(rng.randrange(4000, 16000)),
                   "currency": "USD"}
-        at(finish, lambda v=values: services.save_training(v))
+        at(finish, lambda v=values: services.create_training(v))
         size = rng.randrange(16, 30)
         pool = people[: 120 + n * 11]
         for person in rng.sample(pool, min(size, len(pool))):
@@ -155,7 +155,7 @@ def load_demo(services: Services, today: date | None = None,
             row = {"training_code": code, "name": name, "sex": person["sex"], "agency": person["agency"],
                    "role": person["role"], "staff_number": person["staff_number"],
                    "pre_score": pre if has_scores else None, "post_score": post if has_scores else None}
-            at(finish, lambda r=row: services.record_attendance(r))
+            at(finish, lambda r=row: services.add_attendance(r))
             attendances += 1
 
     # Technical support -----------------------------------------------------------------------------------------
@@ -172,37 +172,37 @@ def load_demo(services: Services, today: date | None = None,
                   "hti_advisor": rng.choice(("HTI advisor A", "HTI advisor B", "HTI advisor C")),
                   "odpp_counterpart": rng.choice(("Senior prosecutor", "Prosecution counsel", "Head of CTIP unit")),
                   "summary": f"{etype} session"}
-        at(day, lambda v=values: services.save_engagement(v))
+        at(day, lambda v=values: services.create_engagement(v))
 
     # Milestones: planned at the start, some re-planned, some late, one cancelled ------------------------------
     for i, (code, title, stream, owner) in enumerate(MILESTONES):
         due = START + timedelta(days=60 + i * 75)
         base = {"code": code, "title": title, "workstream": stream, "owner": owner, "due_date": due,
                 "status": "Not started", "completed_on": None, "evidence": None}
-        at(START, lambda v=dict(base): services.save_milestone(v))
+        at(START, lambda v=dict(base): services.create_milestone(v))
         if due > end + timedelta(days=120):
             continue
         if code == "M07":
-            at(due - timedelta(days=20), lambda v=dict(base, status="Cancelled"): services.save_milestone(
-                v, reason=Reason("change in context", "Dashboard now provided by the national case system")))
+            at(due - timedelta(days=20), lambda v=dict(base, status="Cancelled"): services.update_milestone(
+                v["code"], v, reason=Reason("change in context", "Dashboard now provided by the national case system")))
             continue
         start_work = due - timedelta(days=40)
-        at(start_work, lambda v=dict(base, status="In progress"): services.save_milestone(v))
+        at(start_work, lambda v=dict(base, status="In progress"): services.update_milestone(v["code"], v))
         new_due = due
         if code in ("M03", "M06", "M09"):  # re-planned before completion
             new_due = due + timedelta(days=45)
             at(due - timedelta(days=10), lambda v=dict(base, status="In progress", due_date=new_due):
-               services.save_milestone(v, reason=Reason("re-planning agreed by both parties",
+               services.update_milestone(v["code"], v, reason=Reason("re-planning agreed by both parties",
                                                         "Stakeholder validation moved after the court vacation")))
         lateness = {"M03": 30, "M06": 10, "M08": 21}.get(code, -rng.randrange(0, 12))
         done = new_due + timedelta(days=lateness) if code in ("M03", "M06") else due + timedelta(days=lateness)
         if done <= end:
             evidence = f"Report {code} filed in the MoU shared folder"
             at(done, lambda v=dict(base, due_date=new_due, status="Completed", completed_on=done, evidence=evidence):
-               services.save_milestone(v))
+               services.update_milestone(v["code"], v))
         elif new_due < end:
             at(new_due + timedelta(days=3), lambda v=dict(base, due_date=new_due, status="Delayed"):
-               services.save_milestone(v))
+               services.update_milestone(v["code"], v))
 
     # Outcomes --------------------------------------------------------------------------------------------------
     for q in quarter_range(Quarter.of(START), last_q):
@@ -214,7 +214,7 @@ def load_demo(services: Services, today: date | None = None,
     # Money: tranches and monthly spending in USD and KES ------------------------------------------------------
     tranche_dates = [START + timedelta(days=10), date(2025, 11, 3), date(2026, 5, 4), date(2026, 11, 2)]
     for i, day in enumerate(d for d in tranche_dates if d <= end):
-        at(day, lambda d=day, i=i: services.save_disbursement({"date": d, "amount": "300000", "currency": "USD",
+        at(day, lambda d=day, i=i: services.create_disbursement({"date": d, "amount": "300000", "currency": "USD",
                                                                 "reference": f"TRANCHE-{i + 1}"}))
     month = date(START.year, START.month, 1)
     n = 0
@@ -236,7 +236,7 @@ def load_demo(services: Services, today: date | None = None,
                 values = {"code": f"EX-{n:04d}", "date": day, "line_code": line_code,
                           "description": f"{_name} {month:%b %Y}", "amount": str(usd), "currency": "USD",
                           "reference": f"INV-{n:04d}"}
-            at(day, lambda v=values: services.save_expenditure(v))
+            at(day, lambda v=values: services.create_expenditure(v))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
     events.sort(key=lambda e: (e[0], e[1]))

@@ -45,22 +45,22 @@ def programme(db: Database, clock: Clock) -> Services:
     svc.set_target("1.1", "2025-Q3", 2)
     svc.set_target("1.2", "2025-Q3", 4)
     clock.set(date(2025, 7, 3))
-    svc.save_milestone(milestone("M01", date(2025, 8, 30), workstream="Strategic advice"))
-    svc.save_milestone(milestone("M02", date(2025, 9, 15)))
+    svc.create_milestone(milestone("M01", date(2025, 8, 30), workstream="Strategic advice"))
+    svc.create_milestone(milestone("M02", date(2025, 9, 15)))
     clock.set(date(2025, 7, 10))
-    svc.save_training(training("T1", date(2025, 7, 8), date(2025, 7, 10)))
+    svc.create_training(training("T1", date(2025, 7, 8), date(2025, 7, 10)))
     for name, agency in (("Amina Hassan", "ODPP"), ("Juma Otieno", "DCI"), ("Makena Were", "ODPP")):
-        svc.record_attendance(attendee("T1", name, agency, pre=40, post=70))
+        svc.add_attendance(attendee("T1", name, agency, pre=40, post=70))
     clock.set(date(2025, 8, 20))
-    svc.save_engagement(engagement("E1", date(2025, 8, 20), hours="3.5"))
-    svc.save_milestone(milestone("M01", date(2025, 9, 20), status="In progress"),
+    svc.create_engagement(engagement("E1", date(2025, 8, 20), hours="3.5"))
+    svc.update_milestone("M01", milestone("M01", date(2025, 9, 20), status="In progress"),
                        reason=Reason("re-planning agreed by both parties", "validation moved"))
     clock.set(date(2025, 9, 12))
-    svc.save_training(training("T2", date(2025, 9, 10), date(2025, 9, 12), county="Kisumu"))
-    svc.record_attendance(attendee("T2", "Amina Hassan", "ODPP", pre=50, post=80))
-    svc.record_attendance(attendee("T2", "Otieno Kamau", "Judiciary"))
+    svc.create_training(training("T2", date(2025, 9, 10), date(2025, 9, 12), county="Kisumu"))
+    svc.add_attendance(attendee("T2", "Amina Hassan", "ODPP", pre=50, post=80))
+    svc.add_attendance(attendee("T2", "Otieno Kamau", "Judiciary"))
     clock.set(date(2025, 9, 25))
-    svc.save_milestone(milestone("M01", date(2025, 9, 20), status="Completed", completed=date(2025, 9, 25)),
+    svc.update_milestone("M01", milestone("M01", date(2025, 9, 20), status="Completed", completed=date(2025, 9, 25)),
                        reason=None)
     return svc
 

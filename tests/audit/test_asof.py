@@ -28,8 +28,8 @@ def test_as_of_figures_are_the_earlier_ones(programme, db, db_url, clock):
     assert before["1.1"]["period_actual"] == 2 and before["1.2"]["period_actual"] == 4
     # after 30 September, records of 2025-Q3 change: a training added late, one deleted, a milestone reopened
     clock.set(date(2025, 10, 20))
-    programme.save_training(training("T3", date(2025, 9, 29), date(2025, 9, 30)))
-    programme.record_attendance(attendee("T3", "New Person", "ODPP"))
+    programme.create_training(training("T3", date(2025, 9, 29), date(2025, 9, 30)))
+    programme.add_attendance(attendee("T3", "New Person", "ODPP"))
     programme.delete_training("T1", Reason("data correction", "entered twice"))
     now = progress_json(db_url)
     assert now["1.1"]["period_actual"] == 2 and now["1.2"]["period_actual"] == 3  # T3 in, T1 (3 people) out
@@ -60,7 +60,7 @@ def test_as_of_one_partnership_ignores_the_others(programme, db, clock):
     other = Services(db, "tester", partnership="UG-HTI", clock=clock)
     other.create_partnership({"code": "UG-HTI", "name": "Uganda", "country": "Uganda",
                               "start_date": date(2025, 1, 1)})
-    other.save_training(training("U1", date(2025, 8, 1)))
+    other.create_training(training("U1", date(2025, 8, 1)))
     pid = programme.partnership_id
     with state_as_of(db, date(2025, 12, 31), partnership_id=pid) as session:
         from mou_tracker.db.models import Training

@@ -63,7 +63,7 @@ def test_record_history_and_timeline(programme, db):
 
 
 def test_export_workbook_lets_an_evaluator_recompute_the_chain(programme, db, db_url, tmp_path):
-    programme.save_milestone(milestone("M03", "2025-12-01", evidence="=HYPERLINK(\"http://x\")"),
+    programme.create_milestone(milestone("M03", "2025-12-01", evidence="=HYPERLINK(\"http://x\")"),
                              reason=Reason("other", "@mention -1"))
     path = tmp_path / "trail.xlsx"
     out = run(db_url, "audit", "export", str(path))

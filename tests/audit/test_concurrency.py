@@ -34,11 +34,14 @@ while not go.exists() and time.time() < deadline:
     time.sleep(0.005)
 started = time.time()
 for i in range(n):
-    svc.save_training({"code": f"{prefix}-{i}", "title": "Concurrent", "topic": "Evidence",
+    svc.create_training({"code": f"{prefix}-{i}", "title": "Concurrent", "topic": "Evidence",
                        "start_date": date(2025, 8, 1), "end_date": date(2025, 8, 2), "county": "Nairobi"})
-    svc.save_milestone({"code": f"{prefix}-M", "title": "Concurrent milestone", "due_date": date(2025, 9, 1),
-                        "status": "In progress" if i % 2 else "Not started"},
-                       reason=Reason("other", "concurrency test"))
+    milestone = {"code": f"{prefix}-M", "title": "Concurrent milestone", "due_date": date(2025, 9, 1),
+                 "status": "In progress" if i % 2 else "Not started"}
+    if i:
+        svc.update_milestone(f"{prefix}-M", milestone, reason=Reason("other", "concurrency test"))
+    else:
+        svc.create_milestone(milestone, reason=Reason("other", "concurrency test"))
     time.sleep(0.01)  # a person or an importer pauses between saves: the other writer gets its turns
 print(started, time.time())
 db.dispose()

@@ -135,7 +135,7 @@ def test_migration_lays_out_the_roles(programme, db, backend):
 def test_manager_login_writes_records_but_cannot_rewrite_the_trail(programme, db, pg_logins):
     manager = pg_logins["mou_manager"]
     svc = Services(manager, "manager-login")
-    svc.save_training(training("T9"))  # the application works as the manager
+    svc.create_training(training("T9"))  # the application works as the manager
     for statement in ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", "DELETE FROM audit_event",
                       "TRUNCATE audit_event", "ALTER TABLE audit_event DISABLE TRIGGER USER",
                       "DROP TRIGGER audit_event_no_update ON audit_event", "DROP TABLE audit_event"):

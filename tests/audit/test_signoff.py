@@ -56,7 +56,7 @@ def test_figures_changed_between_signatures_do_not_lock(programme, db, clock):
     alice = Services(db, "alice", clock=clock)
     bob = Services(db, "bob", clock=clock)
     sign_off(alice, "2025-Q3", "hti", "ok")
-    programme.save_training(training("T3", date(2025, 9, 30)))  # not locked yet: no reason needed
+    programme.create_training(training("T3", date(2025, 9, 30)))  # not locked yet: no reason needed
     outcome = sign_off(bob, "2025-Q3", "odpp")
     assert not outcome.locked
     text = "\n".join(outcome.lines())
@@ -82,12 +82,12 @@ def test_change_to_a_locked_quarter_needs_a_reason_and_is_a_restatement(programm
     assert outcome.locked
     n_events = verify_chain(db).events
     with pytest.raises(ReasonRequired) as info:
-        programme.save_training(training("T3", date(2025, 9, 30)))
+        programme.create_training(training("T3", date(2025, 9, 30)))
     assert "locked quarter(s) (2025-Q3: 1.1: 2 -> 3)" in str(info.value)
     assert verify_chain(db).events == n_events  # nothing was written
     clock.set(date(2025, 10, 9))
     carol = Services(db, "carol", clock=clock)
-    carol.save_training(training("T3", date(2025, 9, 30)), reason=Reason("data correction", "report arrived late"))
+    carol.create_training(training("T3", date(2025, 9, 30)), reason=Reason("data correction", "report arrived late"))
     carol.delete_training("T2", Reason("data correction", "held in October, not September"))
     restated = status(db, programme).restatements
     assert [(r.indicator_code, r.period, r.reported_value, r.restated_value, r.actor, r.reason_category,
@@ -104,10 +104,10 @@ def test_change_that_leaves_the_figures_alone_makes_no_restatement(programme, db
     clock.set(date(2025, 10, 3))
     lock_period(programme, "2025-Q3", "final")
     with pytest.raises(ReasonRequired):  # a record dated in a locked quarter still needs a reason
-        programme.save_training(training("T1", date(2025, 7, 8), date(2025, 7, 10), venue="Law courts"))
-    programme.save_training(training("T1", date(2025, 7, 8), date(2025, 7, 10), venue="Law courts"),
+        programme.update_training("T1", training("T1", date(2025, 7, 8), date(2025, 7, 10), venue="Law courts"))
+    programme.update_training("T1", training("T1", date(2025, 7, 8), date(2025, 7, 10), venue="Law courts"),
                             reason=Reason("data correction", "venue was missing"))
-    programme.save_training(training("Q4", date(2025, 10, 2)))  # another quarter: no reason, no restatement
+    programme.create_training(training("Q4", date(2025, 10, 2)))  # another quarter: no reason, no restatement
     with db.reading() as s:
         assert s.execute(select(Restatement)).first() is None
 

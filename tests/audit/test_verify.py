@@ -172,7 +172,7 @@ def test_row_added_behind_the_applications_back(programme, db):
 
 
 def test_money_changed_behind_the_applications_back(programme, db):
-    programme.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "1000",
+    programme.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "1000",
                           "start_date": "2025-05-12", "end_date": "2026-05-11"})
     assert verify_chain(db).ok
     if db.dialect == "sqlite":
@@ -186,7 +186,7 @@ def test_money_changed_behind_the_applications_back(programme, db):
 
 def test_anchor_from_an_earlier_head(programme, db, db_url):
     earlier = verify_chain(db).head
-    programme.save_training({"code": "T3", "title": "Later", "topic": "Evidence", "start_date": "2025-10-02",
+    programme.create_training({"code": "T3", "title": "Later", "topic": "Evidence", "start_date": "2025-10-02",
                              "end_date": "2025-10-02", "county": "Nairobi"})
     result = verify_chain(db, anchor=earlier)
     assert result.ok and result.anchor_seq == event_count(db) - 1
@@ -217,10 +217,10 @@ def test_evidence_files_changed_or_vanished(programme, db, db_url, tmp_path, mon
     (folder / "m01.pdf").write_bytes(b"%PDF report M01")
     (folder / "m02.txt").write_text("minutes")
     monkeypatch.chdir(folder)  # evidence named relative to where the manager works
-    programme.save_milestone({"code": "M01", "title": "Milestone M01", "due_date": "2025-09-20",
-                              "status": "Completed", "completed_on": "2025-09-25", "evidence": "m01.pdf"})
-    programme.save_milestone({"code": "M02", "title": "Milestone M02", "due_date": "2025-09-15",
-                              "status": "Not started", "evidence": str(folder / "m02.txt")})
+    programme.update_milestone("M01", {"code": "M01", "title": "Milestone M01", "due_date": "2025-09-20",
+                                       "status": "Completed", "completed_on": "2025-09-25", "evidence": "m01.pdf"})
+    programme.update_milestone("M02", {"code": "M02", "title": "Milestone M02", "due_date": "2025-09-15",
+                                       "status": "Not started", "evidence": str(folder / "m02.txt")})
     with db.reading() as s:
         from mou_tracker.db.models import Milestone
 

@@ -125,7 +125,7 @@ def test_as_of_shows_the_earlier_state(tmp_path):
     from tests.helpers import training
 
     db = Database(url)
-    Services(db, "tester").save_training(training("T1", date(2025, 8, 1)))
+    Services(db, "tester").create_training(training("T1", date(2025, 8, 1)))
     today = date.today().isoformat()
     yesterday = date.fromordinal(date.today().toordinal() - 1).isoformat()
     now = json.loads(run("--db", url, "progress", "--period", "2025-Q3", "--as-of", today, "--format", "json").stdout)
@@ -139,7 +139,7 @@ def test_as_of_shows_the_earlier_state(tmp_path):
 def test_db_upgrade_and_backup(db_url, tmp_path, services):
     from tests.helpers import training
 
-    services.save_training(training())
+    services.create_training(training())
     assert "Database schema at" in run("--db", db_url, "db", "upgrade").output
     target = tmp_path / "copy.bak"
     if db_url.startswith("sqlite"):

@@ -8,15 +8,15 @@ from tests.helpers import attendee, engagement, training
 
 
 def setup_grant(services, amount="120000", end=date(2026, 12, 31)):
-    services.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": amount,
+    services.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": amount,
                          "start_date": date(2025, 1, 1), "end_date": end})
-    services.save_budget_line({"code": "TR", "name": "Trainings", "category": "training", "amount": "60000"})
-    services.save_budget_line({"code": "TS", "name": "Mentoring", "category": "Technical support",
+    services.create_budget_line({"code": "TR", "name": "Trainings", "category": "training", "amount": "60000"})
+    services.create_budget_line({"code": "TS", "name": "Mentoring", "category": "Technical support",
                                "amount": "60000"})
 
 
 def spend(services, code, day, amount, line="TR", currency="USD", rate=None):
-    services.save_expenditure({"code": code, "date": day, "line_code": line, "description": "x", "amount": amount,
+    services.create_expenditure({"code": code, "date": day, "line_code": line, "description": "x", "amount": amount,
                                "currency": currency, "rate": rate})
 
 
@@ -27,7 +27,7 @@ def figures(services, db, as_at):
 
 def test_spent_remaining_cash_and_burn(services, db):
     setup_grant(services)
-    services.save_disbursement({"date": date(2025, 1, 5), "amount": "30000", "currency": "USD",
+    services.create_disbursement({"date": date(2025, 1, 5), "amount": "30000", "currency": "USD",
                                 "reference": "T1"})
     spend(services, "X1", date(2025, 3, 10), "3000")
     spend(services, "X2", date(2025, 5, 10), "1000")
@@ -80,11 +80,11 @@ def test_variance_against_planned_spend(services, db):
 
 def test_cost_per_result(services, db):
     setup_grant(services)
-    services.save_training(training("T1", date(2025, 3, 1)))
+    services.create_training(training("T1", date(2025, 3, 1)))
     for name in ("A", "B", "C", "D"):
-        services.record_attendance(attendee("T1", name))
-    services.save_engagement(engagement("E1", date(2025, 3, 2), case="C-1"))
-    services.save_engagement(engagement("E2", date(2025, 3, 3), case="C-2"))
+        services.add_attendance(attendee("T1", name))
+    services.create_engagement(engagement("E1", date(2025, 3, 2), case="C-1"))
+    services.create_engagement(engagement("E2", date(2025, 3, 3), case="C-2"))
     spend(services, "X1", date(2025, 3, 5), "1000", line="TR")
     spend(services, "X2", date(2025, 3, 6), "500", line="TS")
     g = figures(services, db, date(2025, 3, 31))

@@ -19,28 +19,28 @@ def figures(services, db, q, code):
 
 
 def test_repeat_participants_count_once_in_their_first_quarter(services, db):
-    services.save_training(training("T1", date(2025, 8, 1)))
-    services.save_training(training("T2", date(2025, 11, 1)))
-    services.record_attendance(attendee("T1", "Jane Doe"))
-    services.record_attendance(attendee("T2", "jane  doe"))       # same person (name + agency)
-    services.record_attendance(attendee("T2", "Jane Doe", agency="DCI"))  # another person: other agency
+    services.create_training(training("T1", date(2025, 8, 1)))
+    services.create_training(training("T2", date(2025, 11, 1)))
+    services.add_attendance(attendee("T1", "Jane Doe"))
+    services.add_attendance(attendee("T2", "jane  doe"))       # same person (name + agency)
+    services.add_attendance(attendee("T2", "Jane Doe", agency="DCI"))  # another person: other agency
     q3, q4 = figures(services, db, Q3, "1.2"), figures(services, db, Q4, "1.2")
     assert (q3.period_actual, q4.period_actual, q4.cumulative_actual) == (1, 1, 2)
     assert (figures(services, db, Q3, "1.3").period_actual, figures(services, db, Q4, "1.3").period_actual) == (1, 0)
 
 
 def test_staff_number_identity_beats_the_name(services, db):
-    services.save_training(training("T1", date(2025, 8, 1)))
-    services.save_training(training("T2", date(2025, 11, 1)))
-    services.record_attendance(attendee("T1", "Peter Otieno", staff="odpp 12"))
-    services.record_attendance(attendee("T2", "Otieno Peter", staff="ODPP12"))
+    services.create_training(training("T1", date(2025, 8, 1)))
+    services.create_training(training("T2", date(2025, 11, 1)))
+    services.add_attendance(attendee("T1", "Peter Otieno", staff="odpp 12"))
+    services.add_attendance(attendee("T2", "Otieno Peter", staff="ODPP12"))
     assert figures(services, db, Q4, "1.2").period_actual == 0
     assert figures(services, db, Q4, "1.2").cumulative_actual == 1
 
 
 def test_training_spanning_a_quarter_boundary_counts_where_it_ends(services, db):
-    services.save_training(training("T1", date(2025, 9, 29), date(2025, 10, 2)))
-    services.record_attendance(attendee("T1", "Jane Doe", pre="40", post="70"))
+    services.create_training(training("T1", date(2025, 9, 29), date(2025, 10, 2)))
+    services.add_attendance(attendee("T1", "Jane Doe", pre="40", post="70"))
     assert figures(services, db, Q3, "1.1").period_actual == 0
     assert figures(services, db, Q4, "1.1").period_actual == 1
     assert figures(services, db, Q4, "1.2").period_actual == 1
@@ -49,12 +49,12 @@ def test_training_spanning_a_quarter_boundary_counts_where_it_ends(services, db)
 
 
 def test_knowledge_gain_ignores_attendances_without_both_scores(services, db):
-    services.save_training(training("T1", date(2025, 8, 1)))
-    services.save_training(training("T2", date(2025, 11, 1)))
-    services.record_attendance(attendee("T1", "A", pre="50", post="60"))
-    services.record_attendance(attendee("T1", "B", pre="50", post="75"))
-    services.record_attendance(attendee("T1", "C", pre="50"))
-    services.record_attendance(attendee("T2", "D", pre="20.5", post="30"))
+    services.create_training(training("T1", date(2025, 8, 1)))
+    services.create_training(training("T2", date(2025, 11, 1)))
+    services.add_attendance(attendee("T1", "A", pre="50", post="60"))
+    services.add_attendance(attendee("T1", "B", pre="50", post="75"))
+    services.add_attendance(attendee("T1", "C", pre="50"))
+    services.add_attendance(attendee("T2", "D", pre="20.5", post="30"))
     q3, q4 = figures(services, db, Q3, "1.4"), figures(services, db, Q4, "1.4")
     assert q3.period_actual == Decimal("17.5")
     assert (q3.period_numerator, q3.period_denominator) == (Decimal("35"), 2)
@@ -65,10 +65,10 @@ def test_knowledge_gain_ignores_attendances_without_both_scores(services, db):
 
 
 def test_repeat_case_references_count_once_at_first_mentoring(services, db):
-    services.save_engagement(engagement("E1", date(2025, 7, 5), "Case review", "CTIP/9"))
-    services.save_engagement(engagement("E2", date(2025, 8, 5), "Case mentoring", "CTIP/1", hours="2.5"))
-    services.save_engagement(engagement("E3", date(2025, 10, 5), "Case mentoring", "  ctip/1 ", hours="4"))
-    services.save_engagement(engagement("E4", date(2025, 11, 5), "Case mentoring", "CTIP/9"))
+    services.create_engagement(engagement("E1", date(2025, 7, 5), "Case review", "CTIP/9"))
+    services.create_engagement(engagement("E2", date(2025, 8, 5), "Case mentoring", "CTIP/1", hours="2.5"))
+    services.create_engagement(engagement("E3", date(2025, 10, 5), "Case mentoring", "  ctip/1 ", hours="4"))
+    services.create_engagement(engagement("E4", date(2025, 11, 5), "Case mentoring", "CTIP/9"))
     q3, q4 = figures(services, db, Q3, "2.2"), figures(services, db, Q4, "2.2")
     assert (q3.period_actual, q4.period_actual, q4.cumulative_actual) == (1, 1, 2)
     assert figures(services, db, Q3, "2.1").period_actual == 2
@@ -78,13 +78,13 @@ def test_repeat_case_references_count_once_at_first_mentoring(services, db):
 
 def test_on_time_uses_the_original_due_date(services, db):
     # re-planned before completion: finished by the new date but after the original one -> late
-    services.save_milestone(milestone("M1", date(2025, 8, 1)))
-    services.save_milestone(milestone("M1", date(2025, 9, 15)), reason=Reason.parse("re-planning agreed by both "
+    services.create_milestone(milestone("M1", date(2025, 8, 1)))
+    services.update_milestone("M1", milestone("M1", date(2025, 9, 15)), reason=Reason.parse("re-planning agreed by both "
                                                                                      "parties: vacation"))
-    services.save_milestone(milestone("M1", date(2025, 9, 15), status="Completed", completed=date(2025, 9, 10)))
+    services.update_milestone("M1", milestone("M1", date(2025, 9, 15), status="Completed", completed=date(2025, 9, 10)))
     # completed exactly on its due date -> on time
-    services.save_milestone(milestone("M2", date(2025, 9, 20), status="Completed", completed=date(2025, 9, 20)))
-    services.save_milestone(milestone("M3", date(2025, 9, 20), status="Cancelled"))
+    services.create_milestone(milestone("M2", date(2025, 9, 20), status="Completed", completed=date(2025, 9, 20)))
+    services.create_milestone(milestone("M3", date(2025, 9, 20), status="Cancelled"))
     f = figures(services, db, Q3, "3.2")
     assert figures(services, db, Q3, "3.1").period_actual == 2
     assert f.period_actual == Decimal("50.0")
@@ -94,14 +94,14 @@ def test_on_time_uses_the_original_due_date(services, db):
 
 
 def test_expenditure_converted_with_its_rate(services, db):
-    services.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
+    services.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
                          "start_date": date(2025, 5, 12), "end_date": date(2028, 5, 11)})
-    services.save_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
+    services.create_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
     base = {"line_code": "BL1", "description": "x"}
-    services.save_expenditure({**base, "code": "X1", "date": date(2025, 8, 1), "amount": "1000.00", "currency": "USD"})
-    services.save_expenditure({**base, "code": "X2", "date": date(2025, 9, 30), "amount": "129000", "currency": "KES",
+    services.create_expenditure({**base, "code": "X1", "date": date(2025, 8, 1), "amount": "1000.00", "currency": "USD"})
+    services.create_expenditure({**base, "code": "X2", "date": date(2025, 9, 30), "amount": "129000", "currency": "KES",
                                "rate": "0.00775"})
-    services.save_expenditure({**base, "code": "X3", "date": date(2025, 10, 1), "amount": "1", "currency": "KES",
+    services.create_expenditure({**base, "code": "X3", "date": date(2025, 10, 1), "amount": "1", "currency": "KES",
                                "rate": "0.005"})
     q3 = figures(services, db, Q3, "4.1")
     assert q3.period_actual == Decimal("1999.75")
@@ -114,8 +114,8 @@ def test_targets_cumulative_and_life_for_sum_and_level(services, db):
         services.set_target("1.1", q, v)
     for q, v in (("2025-Q3", 10), ("2025-Q4", 12), ("2026-Q1", 15)):
         services.set_target("1.4", q, v)
-    services.save_training(training("T1", date(2025, 8, 1)))
-    services.save_training(training("T2", date(2025, 10, 3)))
+    services.create_training(training("T1", date(2025, 8, 1)))
+    services.create_training(training("T2", date(2025, 10, 3)))
     f = figures(services, db, Q4, "1.1")
     assert (f.period_target, f.cumulative_target, f.life_target) == (6, 10, 15)
     assert (f.period_actual, f.cumulative_actual, f.status, f.cumulative_status) == (1, 2, "below_target",
@@ -128,7 +128,7 @@ def test_targets_cumulative_and_life_for_sum_and_level(services, db):
 def test_status_band_edges_through_the_engine(services, db):
     services.set_target("1.1", "2025-Q3", 20)
     for n in range(17):  # 17 / 20 = exactly 85 %
-        services.save_training(training(f"T{n}", date(2025, 7, 1 + n)))
+        services.create_training(training(f"T{n}", date(2025, 7, 1 + n)))
     assert figures(services, db, Q3, "1.1").status == "on_track"
     services.set_target("1.1", "2025-Q3", 0)
     assert figures(services, db, Q3, "1.1").status == "no_target"

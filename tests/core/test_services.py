@@ -28,63 +28,63 @@ def refused(db, call, field, fragment=""):
 
 
 def test_end_before_start_is_refused(services, db):
-    refused(db, lambda: services.save_training(training(start=date(2025, 7, 10), end=date(2025, 7, 9))),
+    refused(db, lambda: services.create_training(training(start=date(2025, 7, 10), end=date(2025, 7, 9))),
             "End date", "before the start date")
 
 
 def test_unknown_county_is_refused(services, db):
-    refused(db, lambda: services.save_training(training(county="Atlantis")), "County", "47 counties")
+    refused(db, lambda: services.create_training(training(county="Atlantis")), "County", "47 counties")
 
 
 def test_missing_required_fields_are_all_listed(services, db):
-    err = refused(db, lambda: services.save_training({"code": "T9"}), "Title")
+    err = refused(db, lambda: services.create_training({"code": "T9"}), "Title")
     assert {"Title", "Topic", "Start date", "End date", "County"} <= {p.field for p in err.problems}
 
 
 def test_negative_hours_refused(services, db):
-    refused(db, lambda: services.save_engagement(engagement("E1", date(2025, 8, 1), hours="-3")), "Hours", "negative")
+    refused(db, lambda: services.create_engagement(engagement("E1", date(2025, 8, 1), hours="-3")), "Hours", "negative")
 
 
 def test_case_mentoring_needs_a_case_reference(services, db):
-    refused(db, lambda: services.save_engagement(engagement("E1", date(2025, 8, 1), case=None)), "Case reference")
+    refused(db, lambda: services.create_engagement(engagement("E1", date(2025, 8, 1), case=None)), "Case reference")
 
 
 @pytest.mark.parametrize("score", ["101", "-1", "abc"])
 def test_score_outside_0_100_refused(services, db, score):
-    services.save_training(training())
-    refused(db, lambda: services.record_attendance(attendee("T1", "Jane", post=score)), "Post-test score")
+    services.create_training(training())
+    refused(db, lambda: services.add_attendance(attendee("T1", "Jane", post=score)), "Post-test score")
 
 
 def test_attendance_needs_an_existing_training(services, db):
-    refused(db, lambda: services.record_attendance(attendee("NOPE", "Jane")), "Training ID", "no training")
+    refused(db, lambda: services.add_attendance(attendee("NOPE", "Jane")), "Training ID", "no training")
 
 
 def test_foreign_currency_expenditure_needs_a_rate(services, db):
     _grant(services)
-    refused(db, lambda: services.save_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL1",
+    refused(db, lambda: services.create_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL1",
                                                    "description": "Hall", "amount": "100000", "currency": "KES"}),
             "Rate", "required")
 
 
 def test_expenditure_on_unknown_budget_line_refused(services, db):
     _grant(services)
-    refused(db, lambda: services.save_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL9",
+    refused(db, lambda: services.create_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL9",
                                                    "description": "Hall", "amount": "10", "currency": "USD"}),
             "Line code")
 
 
 def test_completed_milestone_needs_a_completion_date(services, db):
-    refused(db, lambda: services.save_milestone(milestone("M1", date(2025, 9, 1), status="Completed")),
+    refused(db, lambda: services.create_milestone(milestone("M1", date(2025, 9, 1), status="Completed")),
             "Completed on", "required")
 
 
 def test_money_with_too_many_decimals_refused(services, db):
-    refused(db, lambda: services.save_training(training(cost="10.123")), "Cost", "decimal places")
+    refused(db, lambda: services.create_training(training(cost="10.123")), "Cost", "decimal places")
 
 
 def test_kes_expenditure_is_converted_half_up(services, db):
     _grant(services)
-    res = services.save_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL1",
+    res = services.create_expenditure({"code": "X1", "date": date(2025, 8, 1), "line_code": "BL1",
                                      "description": "Hall", "amount": "1000.50", "currency": "kes",
                                      "rate": "0.0077"})
     assert res.action == "created"
@@ -95,9 +95,9 @@ def test_kes_expenditure_is_converted_half_up(services, db):
 
 
 def test_every_write_is_audited_and_chained(services, db):
-    services.save_training(training())
-    services.save_training(training(title="Renamed"))
-    services.save_training(training(title="Renamed"))  # unchanged: no event
+    services.create_training(training())
+    services.update_training("T1", training(title="Renamed"))
+    services.update_training("T1", training(title="Renamed"))  # unchanged: no event
     with db.reading() as s:
         events = list(s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars())
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -111,17 +111,17 @@ def test_every_write_is_audited_and_chained(services, db):
 
 
 def test_unchanged_save_writes_no_event(services, db):
-    services.save_training(training(cost="1500"))
+    services.create_training(training(cost="1500"))
     before = table_counts(db)
-    assert services.save_training(training(cost="1500.00")).action == "unchanged"
+    assert services.update_training("T1", training(cost="1500.00")).action == "unchanged"
     assert table_counts(db) == before
 
 
 def test_failed_batch_rolls_back_everything(services, db):
     before = table_counts(db)
     with pytest.raises(ValidationError), services.transaction():
-        services.save_training(training("T1"))
-        services.save_training(training("T2", county="Atlantis"))
+        services.create_training(training("T1"))
+        services.create_training(training("T2", county="Atlantis"))
     assert table_counts(db) == before
 
 
@@ -130,13 +130,13 @@ def test_evaluator_cannot_write(services, db):
     eve = Services(db, "eve")
     before = table_counts(db)
     with pytest.raises(PermissionDenied, match="evaluator"):
-        eve.save_training(training())
+        eve.create_training(training())
     assert table_counts(db) == before
 
 
 def test_read_only_session_cannot_write(services, db):
     with pytest.raises(PermissionDenied, match="read-only"):
-        Services(db, "tester", read_only=True).save_training(training())
+        Services(db, "tester", read_only=True).create_training(training())
 
 
 def test_only_an_admin_manages_users(services, db):
@@ -146,10 +146,10 @@ def test_only_an_admin_manages_users(services, db):
 
 
 def test_due_date_change_needs_a_reason_and_keeps_the_original(services, db):
-    services.save_milestone(milestone("M1", date(2025, 9, 1)))
+    services.create_milestone(milestone("M1", date(2025, 9, 1)))
     with pytest.raises(ReasonRequired):
-        services.save_milestone(milestone("M1", date(2025, 10, 15)))
-    services.save_milestone(milestone("M1", date(2025, 10, 15)),
+        services.update_milestone("M1", milestone("M1", date(2025, 10, 15)))
+    services.update_milestone("M1", milestone("M1", date(2025, 10, 15)),
                             reason=Reason.of("re-planning agreed by both parties", "court vacation"))
     with db.reading() as s:
         m = s.execute(select(Milestone)).scalar_one()
@@ -159,16 +159,16 @@ def test_due_date_change_needs_a_reason_and_keeps_the_original(services, db):
 
 
 def test_status_moving_backwards_needs_a_reason(services, db):
-    services.save_milestone(milestone("M1", date(2025, 9, 1), status="Completed", completed=date(2025, 8, 30)))
+    services.create_milestone(milestone("M1", date(2025, 9, 1), status="Completed", completed=date(2025, 8, 30)))
     with pytest.raises(ReasonRequired):
-        services.save_milestone(milestone("M1", date(2025, 9, 1), status="In progress"))
-    services.save_milestone(milestone("M1", date(2025, 9, 1), status="In progress"),
+        services.update_milestone("M1", milestone("M1", date(2025, 9, 1), status="In progress"))
+    services.update_milestone("M1", milestone("M1", date(2025, 9, 1), status="In progress"),
                             reason=Reason.parse("data correction: not yet signed"))
 
 
 def test_delete_needs_a_reason_and_is_audited(services, db):
-    services.save_training(training())
-    services.record_attendance(attendee("T1", "Jane"))
+    services.create_training(training())
+    services.add_attendance(attendee("T1", "Jane"))
     with pytest.raises(ReasonRequired):
         services.delete_training("T1", None)
     services.delete_training("T1", Reason.parse("entered twice"))
@@ -187,12 +187,12 @@ def test_reason_category_must_be_known():
 
 
 def test_participant_identity_reuses_the_person(services, db):
-    services.save_training(training("T1"))
-    services.save_training(training("T2", start=date(2025, 10, 2)))
-    services.record_attendance(attendee("T1", "Jane  Wanjiru", agency="DCI"))
-    services.record_attendance(attendee("T2", " jane WANJIRU ", agency="DCI"))
-    services.record_attendance(attendee("T1", "Peter Otieno", staff="odpp 77"))
-    services.record_attendance(attendee("T2", "P. Otieno", staff="ODPP77"))
+    services.create_training(training("T1"))
+    services.create_training(training("T2", start=date(2025, 10, 2)))
+    services.add_attendance(attendee("T1", "Jane  Wanjiru", agency="DCI"))
+    services.add_attendance(attendee("T2", " jane WANJIRU ", agency="DCI"))
+    services.add_attendance(attendee("T1", "Peter Otieno", staff="odpp 77"))
+    services.add_attendance(attendee("T2", "P. Otieno", staff="ODPP77"))
     with db.reading() as s:
         people = s.execute(select(Participant.name, Participant.key).order_by(Participant.id)).all()
     assert len(people) == 2
@@ -200,13 +200,13 @@ def test_participant_identity_reuses_the_person(services, db):
 
 
 def test_no_raw_update_or_delete_on_the_audit_trail(services, db):
-    services.save_training(training())
+    services.create_training(training())
     for sql in ("UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"):
         with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
 
 
 def _grant(services):
-    services.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
+    services.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
                          "start_date": date(2025, 5, 12), "end_date": date(2028, 5, 11)})
-    services.save_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
+    services.create_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})

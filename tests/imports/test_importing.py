@@ -263,9 +263,14 @@ def test_rows_imported_in_bulk_equal_rows_saved_one_by_one(services, db, tmp_pat
     assert import_workbook(services, write_book(tmp_path / "f.xlsx", sheets)).ok
     one = fresh_services("one_by_one")
     for row in sheets["Trainings"]:
-        one.save_training({f.attr: row.get(f.label) for f in TRAININGS.columns})
-    for row in sheets["Participants"]:
-        one.record_attendance({f.attr: row.get(f.label) for f in PARTICIPANTS.columns})
+        one.create_training({f.attr: row.get(f.label) for f in TRAININGS.columns})
+    for row in sheets["Participants"]:  # one by one: a person recognised again is edited explicitly
+        values = {f.attr: row.get(f.label) for f in PARTICIPANTS.columns}
+        known = one.recognise_participant(values)
+        one.add_attendance(values)
+        if known is not None:
+            one.update_participant(known.participant_id, {a: values[a] for a in ("sex", "agency", "role")
+                                                          if values.get(a)})
     assert _register(one.db) == _register(db)
 
 

@@ -115,7 +115,9 @@ def test_the_template_filled_with_valid_rows_imports_completely(services, db, tm
         assert s.execute(select(Training.start_date).where(Training.code == "TR-1")).scalar_one() == date(2025, 7, 1)
     assert counted == {"Training": 2, "Attendance": 4, "Engagement": 2, "Milestone": 2, "Result": 1, "Target": 2,
                        "Grant": 1, "BudgetLine": 2, "Disbursement": 2, "Expenditure": 2}
-    assert outcome.notes == []  # the Instructions and hidden Lists sheets are not data
+    # the Instructions and hidden Lists sheets are not data; a second spelling of one person is noted
+    assert outcome.notes == ["Participants!B4: 'AMINA ali' is the same person as row 2 ('Amina Ali'); that name is "
+                             "kept"]
 
 
 def test_the_blank_template_imports_as_nothing(services, db):

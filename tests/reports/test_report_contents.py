@@ -40,25 +40,25 @@ def fill_with_formula_lookalikes(services: Services, db) -> list[str]:
         return text
 
     services.update_party("hti", {"name": v("party")})
-    services.save_indicator({"code": "1.1", "name": v("indicator"), "definition": v("definition"),
-                             "data_source": v("source"), "how_computed": v("how"), "disaggregations": v("disagg")})
+    services.update_indicator("1.1", {"name": v("indicator"), "definition": v("definition"),
+                                      "data_source": v("source"), "how_computed": v("how"), "disaggregations": v("disagg")})
     services.set_target("1.1", "2025-Q3", 2)
     services.set_narrative("1.1", "2025-Q3", v("narrative"))
-    services.save_training(training("=T1", date(2025, 7, 10), title=v("title"), topic=v("topic"), venue=v("venue")))
-    services.record_attendance({**attendee("=T1", v("name"), staff=None), "role": v("role")})
-    services.save_engagement(engagement("=E1", date(2025, 8, 1), case=v("case"), hti_advisor=v("advisor"),
+    services.create_training(training("=T1", date(2025, 7, 10), title=v("title"), topic=v("topic"), venue=v("venue")))
+    services.add_attendance({**attendee("=T1", v("name"), staff=None), "role": v("role")})
+    services.create_engagement(engagement("=E1", date(2025, 8, 1), case=v("case"), hti_advisor=v("advisor"),
                                         odpp_counterpart=v("counterpart"), summary=v("summary")))
-    services.save_milestone(milestone("=M1", date(2025, 8, 1), title=v("milestone"), evidence=v("evidence")))
-    services.save_milestone(milestone("=M1", date(2025, 9, 1), title=written[-2], evidence=written[-1]),
+    services.create_milestone(milestone("=M1", date(2025, 8, 1), title=v("milestone"), evidence=v("evidence")))
+    services.update_milestone("=M1", milestone("=M1", date(2025, 9, 1), title=written[-2], evidence=written[-1]),
                             reason=Reason("other", v("reason")))
-    services.save_grant({"code": "=G1", "funder": v("funder"), "currency": "USD", "amount": "1000",
+    services.create_grant({"code": "=G1", "funder": v("funder"), "currency": "USD", "amount": "1000",
                          "start_date": date(2025, 5, 1), "end_date": date(2026, 5, 1)})
-    services.save_budget_line({"code": "=B1", "name": v("line"), "category": v("category"), "amount": "500"})
-    services.save_disbursement({"date": date(2025, 7, 2), "amount": "100", "currency": "USD",
+    services.create_budget_line({"code": "=B1", "name": v("line"), "category": v("category"), "amount": "500"})
+    services.create_disbursement({"date": date(2025, 7, 2), "amount": "100", "currency": "USD",
                                 "reference": v("reference")})
     # an actor name comes from --user or the environment, unchecked: it appears as "Changed by"
-    Services(db, "\t=actor()").save_milestone(milestone("=M2", date(2025, 8, 1), title="plain"))
-    Services(db, "\r@actor").save_milestone(milestone("=M3", date(2025, 8, 1), title="plain"))
+    Services(db, "\t=actor()").create_milestone(milestone("=M2", date(2025, 8, 1), title="plain"))
+    Services(db, "\r@actor").create_milestone(milestone("=M3", date(2025, 8, 1), title="plain"))
     return written + ["\t=actor()", "\r@actor", "=T1", "=E1", "=M1", "=G1", "=B1"]
 
 
@@ -91,10 +91,10 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(services, db, db_url, 
 
 
 def test_report_figures_equal_progress_on_each_backend(services, db, db_url, tmp_path):
-    services.save_training(training("T1", date(2025, 7, 10)))
+    services.create_training(training("T1", date(2025, 7, 10)))
     for name, agency in (("Ann", "ODPP"), ("Ben", "DCI"), ("Cy", "ODPP")):
-        services.record_attendance(attendee("T1", name, agency=agency, pre="40", post="65.5"))
-    services.save_engagement(engagement("E1", date(2025, 8, 1), hours="2.5"))
+        services.add_attendance(attendee("T1", name, agency=agency, pre="40", post="65.5"))
+    services.create_engagement(engagement("E1", date(2025, 8, 1), hours="2.5"))
     services.set_target("1.2", "2025-Q3", 2)
     services.set_target("1.4", "2025-Q3", 20)
     services.set_result("OC1", "2025-Q3", 4)
@@ -199,10 +199,10 @@ def test_party_fiscal_calendar_is_configurable(services, db, tmp_path):
 
 
 def test_money_in_another_currency_is_labelled(services, db, tmp_path):
-    services.save_grant({"code": "G", "funder": "F", "currency": "EUR", "amount": "5000",
+    services.create_grant({"code": "G", "funder": "F", "currency": "EUR", "amount": "5000",
                          "start_date": date(2025, 5, 1), "end_date": date(2027, 5, 1)})
-    services.save_budget_line({"code": "B", "name": "Training", "category": "Training", "amount": "5000"})
-    services.save_expenditure({"code": "X1", "date": date(2025, 8, 3), "line_code": "B", "description": "d",
+    services.create_budget_line({"code": "B", "name": "Training", "category": "Training", "amount": "5000"})
+    services.create_expenditure({"code": "X1", "date": date(2025, 8, 3), "line_code": "B", "description": "d",
                                "amount": "1000", "currency": "KES", "rate": "0.0071"})
     out = generate_report(db, party="odpp", period="2025-Q3", output=tmp_path / "r.xlsx")
     header, rows = table_rows(out, "Finance", "BudgetLines")

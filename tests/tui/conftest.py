@@ -89,22 +89,22 @@ def rows_of(table: Any) -> list[Any]:
 @pytest.fixture
 def seeded(services: Any) -> Any:
     """Services (both backends) with a grant and a few records of each kind."""
-    services.save_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
+    services.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
                          "start_date": "2025-05-12", "end_date": "2028-05-11"})
-    services.save_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
+    services.create_budget_line({"code": "BL1", "name": "Trainings", "category": "Training", "amount": "50000"})
     for i, (county, end) in enumerate((("Kisumu", "2025-08-02"), ("Nairobi", "2025-09-20"),
                                        ("Kisii", "2025-11-05")), 1):
-        services.save_training({"code": f"TR-{i}", "title": f"Evidence in trafficking cases ({county})",
+        services.create_training({"code": f"TR-{i}", "title": f"Evidence in trafficking cases ({county})",
                                 "topic": "Evidence", "start_date": end, "end_date": end, "county": county})
-    services.record_attendance({"training_code": "TR-1", "name": "Achieng Otieno", "sex": "F", "agency": "ODPP",
+    services.add_attendance({"training_code": "TR-1", "name": "Achieng Otieno", "sex": "F", "agency": "ODPP",
                                 "staff_number": "ODPP/1"})
-    services.save_engagement({"code": "TS-1", "date": "2025-08-10", "type": "Case review", "county": "Mombasa",
+    services.create_engagement({"code": "TS-1", "date": "2025-08-10", "type": "Case review", "county": "Mombasa",
                               "hours": "4"})
-    services.save_milestone({"code": "M1", "title": "Guidelines drafted", "due_date": "2025-12-01",
+    services.create_milestone({"code": "M1", "title": "Guidelines drafted", "due_date": "2025-12-01",
                              "status": "In progress"})
-    services.save_milestone({"code": "M2", "title": "Unit terms of reference", "due_date": "2026-12-10",
+    services.create_milestone({"code": "M2", "title": "Unit terms of reference", "due_date": "2026-12-10",
                              "status": "Not started"})
-    services.save_expenditure({"code": "EX-1", "date": "2025-08-03", "line_code": "BL1",
+    services.create_expenditure({"code": "EX-1", "date": "2025-08-03", "line_code": "BL1",
                                "description": "Venue hire", "amount": "1200", "currency": "USD"})
     services.set_target("1.1", "2025-Q3", 2)
     return services

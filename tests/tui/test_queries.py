@@ -49,10 +49,10 @@ def test_pages_filter_and_sort_in_sql(services: Any) -> None:
 
 
 def test_trainings_carry_their_participant_counts(services: Any) -> None:
-    services.save_training({"code": "T1", "title": "One", "topic": "x", "start_date": "2025-07-01",
+    services.create_training({"code": "T1", "title": "One", "topic": "x", "start_date": "2025-07-01",
                             "end_date": "2025-07-02", "county": "Nairobi"})
     for name, sex, agency in (("A B", "F", "ODPP"), ("C D", "F", "DCI"), ("E F", "M", "ODPP")):
-        services.record_attendance({"training_code": "T1", "name": name, "sex": sex, "agency": agency})
+        services.add_attendance({"training_code": "T1", "name": name, "sex": sex, "agency": agency})
     pid = services.partnership_id
     with services.db.reading() as s:
         (row,) = queries.trainings(s, pid).rows
@@ -67,12 +67,12 @@ def test_trainings_carry_their_participant_counts(services: Any) -> None:
 
 
 def test_milestone_alerts_and_history(services: Any) -> None:
-    services.save_milestone({"code": "M1", "title": "Late", "due_date": "2026-01-10", "status": "In progress"})
-    services.save_milestone({"code": "M2", "title": "Soon", "due_date": "2026-02-05", "status": "Not started"})
-    services.save_milestone({"code": "M3", "title": "Done late", "due_date": "2026-01-05", "status": "Completed",
+    services.create_milestone({"code": "M1", "title": "Late", "due_date": "2026-01-10", "status": "In progress"})
+    services.create_milestone({"code": "M2", "title": "Soon", "due_date": "2026-02-05", "status": "Not started"})
+    services.create_milestone({"code": "M3", "title": "Done late", "due_date": "2026-01-05", "status": "Completed",
                              "completed_on": "2026-01-25"})
-    services.save_milestone({"code": "M4", "title": "Dropped", "due_date": "2026-01-01", "status": "Cancelled"})
-    services.save_milestone({"code": "M1", "title": "Late", "due_date": "2026-01-12", "status": "In progress"},
+    services.create_milestone({"code": "M4", "title": "Dropped", "due_date": "2026-01-01", "status": "Cancelled"})
+    services.update_milestone("M1", {"code": "M1", "title": "Late", "due_date": "2026-01-12", "status": "In progress"},
                             reason=Reason("implementation delay", "court recess"))
     pid = services.partnership_id
     with services.db.reading() as s:
@@ -92,7 +92,7 @@ def test_milestone_alerts_and_history(services: Any) -> None:
 
 def test_trainings_per_month_fills_empty_months(services: Any) -> None:
     for code, end in (("T1", "2025-05-20"), ("T2", "2025-07-03"), ("T3", "2025-07-30"), ("T4", "2025-09-01")):
-        services.save_training({"code": code, "title": code, "topic": "x", "start_date": end, "end_date": end,
+        services.create_training({"code": code, "title": code, "topic": "x", "start_date": end, "end_date": end,
                                 "county": "Nairobi"})
     with services.db.reading() as s:
         months = queries.trainings_per_month(s, services.partnership_id, date(2025, 5, 12), date(2025, 8, 31))
@@ -100,7 +100,7 @@ def test_trainings_per_month_fills_empty_months(services: Any) -> None:
 
 
 def test_audit_events_page_newest_first_and_stop_at_until(services: Any) -> None:
-    services.save_engagement({"code": "E1", "date": "2025-06-01", "type": "Coordination", "county": "Nairobi",
+    services.create_engagement({"code": "E1", "date": "2025-06-01", "type": "Coordination", "county": "Nairobi",
                               "hours": "1"})
     pid = services.partnership_id
     with services.db.reading() as s:

@@ -49,7 +49,7 @@ async def test_read_only_offers_no_edit(seeded: Any) -> None:
         await press(pilot, "escape", "4", "enter")
         assert isinstance(app.screen, RecordDetail) and app.screen.actions == []
     with pytest.raises(PermissionDenied):
-        app.ctx.services.save_training({"code": "T-X", "title": "x", "topic": "x", "start_date": "2026-01-01",
+        app.ctx.services.create_training({"code": "T-X", "title": "x", "topic": "x", "start_date": "2026-01-01",
                                         "end_date": "2026-01-01", "county": "Nairobi"})
 
 

@@ -186,7 +186,8 @@ class GrantScreen(MouScreen):
         title = f"Edit grant {grant.code}" if grant else "Add the grant"
         fields = form_fields(GRANT_FIELDS, locked=("code",) if grant else ())
         run_edit(self, lambda: self._form(title, fields, grant.values() if grant else {},
-                                          lambda v, r: services.save_grant(v, r)))
+                                          lambda v, r: services.update_grant(grant.code, v, r) if grant
+                                          else services.create_grant(v, r)))
 
     def action_add_record(self) -> None:
         if self.grant is None:
@@ -211,17 +212,21 @@ class GrantScreen(MouScreen):
             values = {"code": row.code, "name": row.name, "category": row.category, "amount": row.budget} if row else {}
             await self._form(f"Edit budget line {row.code}" if row else "Add a budget line",
                              form_fields(BUDGET_FIELDS, locked=("code",) if row else ()), values,
-                             lambda v, r: services.save_budget_line(v, code, r))
+                             lambda v, r: services.update_budget_line(row.code, v, code, r) if row
+                             else services.create_budget_line(v, code, r))
         elif tab == "disbursements":
             existing = row.id if row else None
             await self._form("Edit disbursement" if row else "Record a disbursement received",
                              form_fields(DISBURSEMENT_FIELDS), row.values() if row else {},
-                             lambda v, r: services.save_disbursement(v, code, r, existing_id=existing), note=rate_note,
+                             lambda v, r: services.update_disbursement(existing, v, code, r) if existing is not None
+                             else services.create_disbursement(v, code, r), note=rate_note,
                              preview=converted_amount(currency, DISBURSEMENT_FIELDS))
         else:
             await self._form(f"Edit expenditure {row.code}" if row else "Record an expenditure",
                              form_fields(EXPENDITURE_FIELDS, locked=("code",) if row else ()),
-                             row.values() if row else {}, lambda v, r: services.save_expenditure(v, code, r),
+                             row.values() if row else {},
+                             lambda v, r: services.update_expenditure(row.code, v, code, r) if row
+                             else services.create_expenditure(v, code, r),
                              note=rate_note, preview=converted_amount(currency, EXPENDITURE_FIELDS))
 
     async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "",

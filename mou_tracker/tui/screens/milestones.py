@@ -63,7 +63,7 @@ class MilestonesScreen(MouScreen):
     def action_add_milestone(self) -> None:
         async def flow() -> None:
             if await open_form(self, "Add a milestone", form_fields(MILESTONE_FIELDS), {"status": "Not started"},
-                               lambda v, r: self.ctx.services.save_milestone(v, r),
+                               lambda v, r: self.ctx.services.create_milestone(v, r),
                                note="The first due date is kept as the original due date (indicator 3.2)."):
                 self.refresh_data()
 
@@ -78,7 +78,8 @@ class MilestonesScreen(MouScreen):
 
 async def edit_milestone(screen: MouScreen, row: MilestoneRow) -> bool:
     result = await open_form(screen, f"Edit milestone {row.code}", form_fields(MILESTONE_FIELDS, locked=("code",)),
-                             row.values(), lambda v, r: screen.ctx.services.save_milestone(v, r), note=STATUS_HINT)
+                             row.values(), lambda v, r: screen.ctx.services.update_milestone(row.code, v, r),
+                             note=STATUS_HINT)
     if result is not None:
         screen.refresh_data()
     return result is not None

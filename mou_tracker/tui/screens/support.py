@@ -55,7 +55,7 @@ class SupportScreen(MouScreen):
     def action_add_engagement(self) -> None:
         async def flow() -> None:
             if await open_form(self, "Record an engagement", form_fields(ENGAGEMENT_FIELDS), {},
-                               lambda v, r: self.ctx.services.save_engagement(v, r),
+                               lambda v, r: self.ctx.services.create_engagement(v, r),
                                note="A case reference is required for Case mentoring; never a victim's identity."):
                 self.refresh_data()
 
@@ -69,7 +69,7 @@ class SupportScreen(MouScreen):
 
     async def _edit(self, row: EngagementRow) -> None:
         if await open_form(self, f"Edit engagement {row.code}", form_fields(ENGAGEMENT_FIELDS, locked=("code",)),
-                           row.values(), lambda v, r: self.ctx.services.save_engagement(v, r)):
+                           row.values(), lambda v, r: self.ctx.services.update_engagement(row.code, v, r)):
             self.refresh_data()
 
     async def _delete(self, row: EngagementRow) -> None:

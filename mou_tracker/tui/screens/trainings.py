@@ -75,7 +75,7 @@ class TrainingsScreen(MouScreen):
     def action_add_training(self) -> None:
         async def flow() -> None:
             result = await open_form(self, "Add a training", form_fields(TRAINING_FIELDS), {},
-                                     lambda v, r: self.ctx.services.save_training(v, r))
+                                     lambda v, r: self.ctx.services.create_training(v, r))
             if result is not None:
                 self.refresh_data()
                 self.app.push_screen(TrainingDetail(result.obj.code, add_first=True))
@@ -98,7 +98,7 @@ class TrainingsScreen(MouScreen):
 
 async def edit_training(screen: MouScreen, row: TrainingRow) -> bool:
     result = await open_form(screen, f"Edit training {row.code}", form_fields(TRAINING_FIELDS, locked=("code",)),
-                             row.values(), lambda v, r: screen.ctx.services.save_training(v, r))
+                             row.values(), lambda v, r: screen.ctx.services.update_training(row.code, v, r))
     if result is not None:
         screen.refresh_data()
     return result is not None
@@ -169,7 +169,7 @@ class TrainingDetail(SubScreen):
                         "Esc when done. " + IDENTITY_HINT)
                 result = await open_form(self, f"Add a participant to {self.code}",
                                          form_fields(ATTENDANCE_FIELDS, skip=("training_code",)), {},
-                                         lambda v, r: self.ctx.services.record_attendance(
+                                         lambda v, r: self.ctx.services.add_attendance(
                                              {**v, "training_code": self.code}, r), note=note)
                 if result is None:
                     break
@@ -186,7 +186,8 @@ class TrainingDetail(SubScreen):
         if await open_form(self, f"Edit {row.name}'s attendance of {self.code}",
                            form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
                                        locked=("name", "agency", "staff_number")),
-                           before, lambda v, r: self.ctx.services.record_attendance({**before, **v}, r),
+                           before, lambda v, r: self.ctx.services.update_attendance(
+                               self.code, row.participant_id, {k: v[k] for k in ("pre_score", "post_score", "role") if k in v}, r),
                            note=IDENTITY_HINT):
             self.refresh_data()
 
