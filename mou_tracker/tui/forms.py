@@ -23,10 +23,11 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import get_current_worker
 
 from mou_tracker.domain.codes import KENYA_COUNTIES, REASON_CATEGORIES
 from mou_tracker.domain.money import convert, to_decimal
-from mou_tracker.errors import MouError, ValidationError
+from mou_tracker.errors import AlreadyExists, MouError, ValidationError
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.fields import Field
 from mou_tracker.tui import format as fmt
@@ -133,6 +134,56 @@ class DiscardChanges(ModalScreen[str | None]):
 Preview = Callable[[dict[str, Any]], Content | str]
 
 
+@dataclass(frozen=True)
+class OpenExisting:
+    """What a form dismisses with when the user, refused an ID that exists, chose to open that record."""
+
+    kind: str
+    code: str
+
+
+class ExistingRecord(ModalScreen[str | None]):
+    """An "Add" refused because the ID exists: open the existing record ("open"), use the next free ID
+    ("suggestion"), or go back to the form (None). Nothing is saved by any of these."""
+
+    BINDINGS = [Binding("escape", "choose('back')", "Back to the form"), Binding("o", "choose('open')", "Open"),
+                Binding("u", "choose('suggestion')", "Use the next free ID")]
+
+    def __init__(self, exc: AlreadyExists, *, can_open: bool) -> None:
+        super().__init__(classes="form-screen")
+        self.exc = exc
+        self.can_open = can_open
+
+    def compose(self) -> ComposeResult:
+        exc = self.exc
+        with Vertical(classes="dialog exists-dialog"):
+            yield Label(f"{exc.code} already exists", classes="dialog-title")
+            yield Static("\n".join(exc.lines()), classes="dialog-note")
+            yield Static("Nothing has been saved: the existing record is unchanged.", classes="dialog-note")
+            with Horizontal(classes="buttons"):
+                if exc.suggestion:
+                    yield Button(f"Use {exc.suggestion} (u)", id="choose-suggestion", variant="primary", compact=True)
+                if self.can_open:
+                    yield Button(f"Open {exc.code} (o)", id="choose-open", compact=True)
+                yield Button("Back (Esc)", id="choose-back", compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and parameters:
+            return {"open": self.can_open, "suggestion": bool(self.exc.suggestion)}.get(str(parameters[0]), True)
+        return True
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(None if choice == "back" else choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_choose((event.button.id or "choose-back").removeprefix("choose-"))
+
+
 class RecordForm(Dialog):
     """Add or edit one record. ``save(values, reason)`` calls the service layer; when it needs a reason the
     app asks for one and saves again. Dismisses with the save's result, or None when cancelled. ``preview``,
@@ -142,7 +193,7 @@ class RecordForm(Dialog):
 
     def __init__(self, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
                  save: Callable[[dict[str, Any], Reason | None], Any], *, note: str = "",
-                 preview: Preview | None = None) -> None:
+                 preview: Preview | None = None, lookup: Preview | None = None, can_open: bool = False) -> None:
         super().__init__(classes="form-screen")
         self.title_text = title
         self.fields = list(fields)
@@ -150,6 +201,10 @@ class RecordForm(Dialog):
         self.save_fn = save
         self.note = note
         self.preview = preview
+        #: like ``preview`` but reads the database (who is recognised): run in a thread as the user types
+        self.lookup = lookup
+        #: an "Add" refused for an existing ID may offer to open that record (the caller opens it)
+        self.can_open = can_open
         self.saving = False
         # what the form holds when opened, as values() reads it back: a change is a difference from this
         self.pristine = {f.attr: self._shown(f, self.initial.get(f.attr)) for f in self.fields}
@@ -174,6 +229,8 @@ class RecordForm(Dialog):
                     yield from self._field_row(f)
             if self.preview is not None:
                 yield Static(id="form-preview", classes="form-preview")
+            if self.lookup is not None:
+                yield Static(id="form-lookup", classes="form-preview")
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
                 yield Button("Cancel (Esc)", id="cancel", compact=True)
@@ -208,6 +265,7 @@ class RecordForm(Dialog):
                     self.call_after_refresh(widget.select_all)
                 break
         self._update_preview()
+        self._start_lookup()
 
     def changes(self) -> list[str]:
         now = self.values()
@@ -224,6 +282,29 @@ class RecordForm(Dialog):
         except Exception as exc:  # a preview must never break the form; the save still checks everything
             shown = f"({type(exc).__name__})"
         target.first(Static).update(shown)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _start_lookup(self) -> None:
+        if self.lookup is None or not self.query("#form-lookup"):
+            return
+        lookup, values = self.lookup, self.values()
+
+        def work() -> None:
+            worker = get_current_worker()
+            try:
+                shown: Content | str = lookup(values)
+            except Exception as exc:  # a lookup must never break the form; the save checks everything
+                shown = f"({type(exc).__name__})"
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._show_lookup, shown)
+
+        # a newer keystroke supersedes a stale lookup
+        self.run_worker(work, thread=True, exclusive=True, group="lookup", exit_on_error=False)
+
+    def _show_lookup(self, shown: Content | str) -> None:
+        if self.is_attached:
+            self.query_one("#form-lookup", Static).update(shown)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -301,13 +382,47 @@ class RecordForm(Dialog):
         app: MouApp = self.app  # type: ignore[assignment]
         try:
             outcome = await app.write(lambda reason: self.save_fn(values, reason))
+        except AlreadyExists as exc:
+            self.saving = False
+            self.show_problems(exc)
+            await self._already_exists(exc)
+            return
         except MouError as exc:
             self.show_problems(exc)
             return
         finally:
             self.saving = False
         if outcome is not None:
+            notes = getattr(outcome, "notes", None)
+            if notes:  # what the save adjusted or kept (a rate rounded, a recorded name kept): never silent
+                app.notify("\n".join(notes), title="Saved, note", timeout=10)
             self.dismiss(outcome)
+
+    async def _already_exists(self, exc: AlreadyExists) -> None:
+        """The ID is taken: never replace that record. Offer to open it, or to use the next free ID."""
+        if not (exc.suggestion or self.can_open):
+            return  # the message under the field says it all
+        choice = await self.app.push_screen_wait(ExistingRecord(exc, can_open=self.can_open))
+        if choice == "open":
+            self.dismiss(OpenExisting(exc.kind, exc.code))
+        elif choice == "suggestion" and exc.suggestion:
+            attr = self.id_attr(exc)
+            if attr is not None:
+                widget = self.query_one(f"#f-{attr}", Input)
+                widget.value = exc.suggestion
+                self.record_problems.pop(attr, None)
+                self._set_error(attr, "")
+                self._set_error(GENERAL, f"{exc.code} exists: the next free ID {exc.suggestion} is filled in; "
+                                         "ctrl+s saves the new record under it.")
+                widget.focus()
+
+    def id_attr(self, exc: AlreadyExists) -> str | None:
+        """The input holding the refused ID: the field the problem names, else the record's code."""
+        labels = {p.field for p in exc.problems}
+        for f in self.fields:
+            if f.label in labels and not f.field.vocab and not f.locked:
+                return f.attr
+        return "code" if any(f.attr == "code" and not f.locked for f in self.fields) else None
 
 
 def converted_amount(grant_currency: str, fields: Sequence[Field]) -> Preview:

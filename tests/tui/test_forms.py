@@ -255,7 +255,7 @@ async def test_the_disbursement_form_shows_the_converted_amount(seeded: Any) -> 
 
 async def test_each_grant_tab_shows_a_delete_key_only_where_it_deletes(seeded: Any) -> None:
     """Disbursements showed a Delete key that did nothing."""
-    seeded.save_disbursement({"date": "2025-06-01", "amount": "5000", "currency": "USD", "reference": "T1"})
+    seeded.create_disbursement({"date": "2025-06-01", "amount": "5000", "currency": "USD", "reference": "T1"})
     app = make_app(seeded.db)
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "6")
