@@ -250,3 +250,26 @@ async def test_a_person_is_renamed_only_by_editing_the_person_with_a_reason(seed
         assert isinstance(app.screen, TrainingDetail)
     with seeded.db.reading() as s:
         assert s.execute(select(Participant.name).where(Participant.id == pid)).scalar_one() == "Achieng Otieno Wekesa"
+
+
+async def test_the_refused_attendance_can_be_opened_to_change_the_scores(seeded: Any) -> None:
+    pid = _participant_id(seeded.db, "ODPP/1")
+    seeded.update_attendance("TR-1", pid, {"pre_score": "40"})
+    app = make_app(seeded.db)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await _participant_form(pilot, app, 2)  # TR-1
+        await fill(pilot, form, name="Achieng Otieno", sex="F", agency="ODPP", staff_number="ODPP/1",
+                   post_score="75")
+        await press(pilot, "ctrl+s")
+        ask = app.screen
+        assert isinstance(ask, ExistingRecord) and ask.exc.kind == "attendance" and ask.exc.suggestion is None
+        await press(pilot, "o")
+        edit = app.screen
+        assert isinstance(edit, RecordForm) and edit.title_text == "Edit Achieng Otieno's attendance of TR-1"
+        assert edit.query_one("#f-name", Input).disabled and edit.query_one("#f-pre_score", Input).value == "40"
+        await type_text(pilot, edit.query_one("#f-post_score", Input), "75")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, TrainingDetail)
+    with seeded.db.reading() as s:
+        assert s.execute(select(Attendance.pre_score, Attendance.post_score)).one() == (Decimal("40.00"),
+                                                                                        Decimal("75.00"))

@@ -58,9 +58,10 @@ def recognised_line(found: Any, values: dict[str, Any], training_code: str) -> C
                                   "$text-muted")
         return Content("")
     trainings = tuple(found.trainings)
-    attended = "; ".join(f"{code} {title} ({end})" for code, title, end in trainings[:SHOWN_TRAININGS])
+    latest = trainings[::-1][:SHOWN_TRAININGS]  # the most recent first
+    attended = "; ".join(f"{code} {title} ({end})" for code, title, end in latest)
     if len(trainings) > SHOWN_TRAININGS:
-        attended += f"; and {len(trainings) - SHOWN_TRAININGS} more"
+        attended += f"; and {len(trainings) - SHOWN_TRAININGS} earlier"
     parts = [Content.assemble(("Recognised: ", "bold"), (found.name, "bold"),
                               f" ({found.agency or '–'}, {found.ref}) · attended {len(trainings)}: {attended or '–'}")]
     if training_code in {code for code, _title, _end in trainings}:
