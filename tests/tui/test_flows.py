@@ -10,7 +10,7 @@ from sqlalchemy import select
 from textual.widgets import Input, Select, Static
 
 from mou_tracker.db.models import Attendance, AuditEvent, Engagement, Milestone, Participant, Target, Training
-from mou_tracker.tui.forms import ReasonScreen, RecordForm
+from mou_tracker.tui.forms import DiscardChanges, ReasonScreen, RecordForm
 from mou_tracker.tui.screens.dashboard import DashboardScreen
 from mou_tracker.tui.screens.milestones import MilestoneDetail
 from mou_tracker.tui.screens.trainings import TrainingDetail
@@ -113,8 +113,10 @@ async def test_bad_input_is_refused_with_the_service_message(seeded: Any) -> Non
         form.query_one("#f-currency", Input).focus()
         await settle(pilot)
         assert "'lots' is not a number" in _text(form.query_one("#e-cost", Static))
-        await press(pilot, "escape")
-        assert not isinstance(app.screen, RecordForm)
+        await press(pilot, "escape")  # the form was changed: it asks first
+        assert isinstance(app.screen, DiscardChanges)
+        await press(pilot, "d")
+        assert not isinstance(app.screen, RecordForm | DiscardChanges)
     with seeded.db.reading() as s:
         assert s.execute(select(Training).where(Training.code == "TR-BAD")).scalar() is None
 
@@ -165,7 +167,7 @@ async def test_declining_the_reason_changes_nothing(seeded: Any) -> None:
         assert isinstance(app.screen, ReasonScreen)
         await press(pilot, "escape")
         assert app.screen is form  # back in the form, which can be corrected or cancelled
-        await press(pilot, "escape")
+        await press(pilot, "escape", "d")
     with seeded.db.reading() as s:
         assert s.execute(select(Milestone.due_date).where(Milestone.code == "M1")).scalar_one() == date(2025, 12, 1)
 

@@ -21,7 +21,7 @@ from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, Titl
 
 if TYPE_CHECKING:
     from mou_tracker.tui.app import MouApp
-    from mou_tracker.tui.forms import FormField
+    from mou_tracker.tui.forms import FormField, Preview
 
 T = TypeVar("T")
 
@@ -165,11 +165,36 @@ def run_edit(screen: MouScreen, flow: Callable[[], Awaitable[Any]]) -> None:
 
 
 async def open_form(screen: MouScreen, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
-                    save: Callable[[dict[str, Any], Reason | None], Any], note: str = "") -> Any:
+                    save: Callable[[dict[str, Any], Reason | None], Any], note: str = "",
+                    preview: Preview | None = None, lookup: Preview | None = None) -> Any:
     """Show a record form and wait: the save's result, or None when cancelled."""
     from mou_tracker.tui.forms import RecordForm
 
-    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note))
+    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note, preview=preview,
+                                                        lookup=lookup))
+
+
+async def add_form(screen: MouScreen, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
+                   create: Callable[[dict[str, Any], Reason | None], Any], *,
+                   open_existing: Callable[[str], Awaitable[Any]] | None = None, note: str = "",
+                   preview: Preview | None = None, lookup: Preview | None = None) -> Any:
+    """An "Add" form: ``create`` is the service layer's create_*, which refuses an ID that exists (never
+    replacing that record). The form then offers the next free ID, or to open the existing record with
+    ``open_existing(code)`` (awaited here; the result is then None). Returns the create's result, or None."""
+    from mou_tracker.tui.forms import OpenExisting, RecordForm
+
+    result = await screen.app.push_screen_wait(RecordForm(title, fields, values, create, note=note, preview=preview,
+                                                          lookup=lookup, can_open=open_existing is not None))
+    if isinstance(result, OpenExisting):
+        if open_existing is not None:
+            await open_existing(result.code)
+        return None
+    return result
+
+
+def exact(page: Page[T], code: str, key: Callable[[T], Any]) -> T | None:
+    """The row of ``page`` whose ID is exactly ``code`` (a filtered listing also holds near matches)."""
+    return next((r for r in page.rows if key(r) == code), None)
 
 
 async def open_detail(screen: MouScreen, title: str, rows: Sequence[tuple[str, Any]], *, edit: bool = True,

@@ -3,6 +3,7 @@ figures are ``finance.grant_figures``'s."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,8 @@ from mou_tracker.services.finance import GrantFigures, LineFigures, grant_figure
 from mou_tracker.services.programme import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
 from mou_tracker.services.queries import DisbursementRow, ExpenditureRow, GrantRow, ListRequest, Page
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.forms import form_fields
-from mou_tracker.tui.screens.base import MouScreen, open_detail, open_form, run_edit
+from mou_tracker.tui.forms import converted_amount, form_fields
+from mou_tracker.tui.screens.base import MouScreen, add_form, exact, open_detail, open_form, run_edit
 from mou_tracker.tui.screens.dashboard import grant_panel
 from mou_tracker.tui.widgets import Col, PagedTable
 
@@ -51,6 +52,8 @@ EXPENDITURE_COLUMNS: tuple[Col[ExpenditureRow], ...] = (
     Col("reference", "Reference", lambda r: r.reference, width=14),
 )
 TABS = ("budget", "disbursements", "expenditures")
+#: the tabs whose rows the Delete key deletes (a budget line stays: expenditures are booked against it)
+DELETABLE = ("disbursements", "expenditures")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class GrantScreen(MouScreen):
     BINDINGS = [
         Binding("a", "add_record", "Add", tooltip="Add a budget line, disbursement or expenditure (this tab)"),
         Binding("e", "edit_record", "Edit", tooltip="Edit the selected row"),
-        Binding("x", "delete_record", "Delete", tooltip="Delete the selected expenditure"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete the selected disbursement or expenditure"),
         Binding("g", "edit_grant", "Grant details", tooltip="Edit the grant (or add one)"),
         Binding("v", "next_tab", "Next tab", tooltip="Budget → Disbursements → Expenditures"),
     ]
@@ -176,18 +179,20 @@ class GrantScreen(MouScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if allowed and action == "delete_record" and self.tab != "expenditures":
-            return None  # shown dimmed: only expenditures can be deleted
+        if allowed and action == "delete_record" and self.tab not in DELETABLE:
+            return False  # not shown at all: budget lines are not deleted here, and a key that does nothing lies
         return allowed
 
     # Editing ------------------------------------------------------------------------------------------------------
     def action_edit_grant(self) -> None:
         grant, services = self.grant, self.ctx.services
-        title = f"Edit grant {grant.code}" if grant else "Add the grant"
-        fields = form_fields(GRANT_FIELDS, locked=("code",) if grant else ())
-        run_edit(self, lambda: self._form(title, fields, grant.values() if grant else {},
-                                          lambda v, r: services.update_grant(grant.code, v, r) if grant
-                                          else services.create_grant(v, r)))
+        if grant is None:
+            run_edit(self, lambda: self._form("Add the grant", form_fields(GRANT_FIELDS), {},
+                                              lambda v, r: services.create_grant(v, r), adding=True))
+            return
+        code = grant.code
+        run_edit(self, lambda: self._form(f"Edit grant {code}", form_fields(GRANT_FIELDS, locked=("code",)),
+                                          grant.values(), lambda v, r: services.update_grant(code, v, r)))
 
     def action_add_record(self) -> None:
         if self.grant is None:
@@ -205,37 +210,80 @@ class GrantScreen(MouScreen):
         run_edit(self, lambda: self._record_flow(tab, row))
 
     async def _record_flow(self, tab: str, row: Any) -> None:
+        """Add (``row`` None: the service's create_*, which refuses an ID that exists) or edit (update_*)."""
         services, code = self.ctx.services, self.grant_code
         rate_note = "Rate: amount × rate = amount in the grant currency; required when the currencies differ."
+        currency = self.grant.currency if self.grant else "USD"
         if tab == "budget":
-            values = {"code": row.code, "name": row.name, "category": row.category, "amount": row.budget} if row else {}
-            await self._form(f"Edit budget line {row.code}" if row else "Add a budget line",
-                             form_fields(BUDGET_FIELDS, locked=("code",) if row else ()), values,
-                             lambda v, r: services.update_budget_line(row.code, v, code, r) if row
-                             else services.create_budget_line(v, code, r))
+            if row is None:
+                await self._form("Add a budget line", form_fields(BUDGET_FIELDS), {},
+                                 lambda v, r: services.create_budget_line(v, code, r), adding=True)
+                return
+            values = {"code": row.code, "name": row.name, "category": row.category, "amount": row.budget}
+            await self._form(f"Edit budget line {row.code}", form_fields(BUDGET_FIELDS, locked=("code",)), values,
+                             lambda v, r: services.update_budget_line(row.code, v, code, r))
         elif tab == "disbursements":
-            existing = row.id if row else None
-            await self._form("Edit disbursement" if row else "Record a disbursement received",
-                             form_fields(DISBURSEMENT_FIELDS), row.values() if row else {},
-                             lambda v, r: services.update_disbursement(existing, v, code, r) if existing is not None
-                             else services.create_disbursement(v, code, r), note=rate_note)
+            preview = converted_amount(currency, DISBURSEMENT_FIELDS)
+            if row is None:
+                await self._form("Record a disbursement received", form_fields(DISBURSEMENT_FIELDS), {},
+                                 lambda v, r: services.create_disbursement(v, code, r), note=rate_note,
+                                 preview=preview, adding=True)
+                return
+            await self._form("Edit disbursement", form_fields(DISBURSEMENT_FIELDS), row.values(),
+                             lambda v, r: services.update_disbursement(row.id, v, code, r), note=rate_note,
+                             preview=preview)
         else:
-            await self._form(f"Edit expenditure {row.code}" if row else "Record an expenditure",
-                             form_fields(EXPENDITURE_FIELDS, locked=("code",) if row else ()),
-                             row.values() if row else {},
-                             lambda v, r: services.update_expenditure(row.code, v, code, r) if row
-                             else services.create_expenditure(v, code, r),
-                             note=rate_note)
+            preview = converted_amount(currency, EXPENDITURE_FIELDS)
+            if row is None:
+                await self._form("Record an expenditure", form_fields(EXPENDITURE_FIELDS), {},
+                                 lambda v, r: services.create_expenditure(v, code, r), note=rate_note,
+                                 preview=preview, adding=True)
+                return
+            await self._form(f"Edit expenditure {row.code}", form_fields(EXPENDITURE_FIELDS, locked=("code",)),
+                             row.values(), lambda v, r: services.update_expenditure(row.code, v, code, r),
+                             note=rate_note, preview=preview)
 
-    async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "") -> None:
-        if await open_form(self, title, fields, values, save, note=note):
+    async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "",
+                    preview: Any = None, adding: bool = False) -> None:
+        if adding:
+            done = await add_form(self, title, fields, values, save, open_existing=self._open_code, note=note,
+                                  preview=preview)
+        else:
+            done = await open_form(self, title, fields, values, save, note=note, preview=preview)
+        if done:
             self.refresh_data()
 
-    def action_delete_record(self) -> None:
-        row = self.tab_table("expenditures").current
-        if self.tab != "expenditures" or row is None:
+    async def _open_code(self, code: str) -> None:
+        """Open the record of this tab whose ID is ``code`` (the one an "Add" was refused for)."""
+        tab, grant, figures = self.tab, self.grant, self.figures
+        if grant is None:
             return
-        run_edit(self, lambda: self._delete(row))
+        if tab == "budget":
+            line = next((ln for ln in figures.lines if ln.code == code), None) if figures else None
+            if line is not None:
+                await self._record_flow("budget", line)
+            return
+        gid = grant.id
+        if tab == "disbursements":  # a disbursement is known by its reference
+            page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.disbursements(
+                s, gid, ListRequest(text=code, limit=1000, want="rows")))
+            found = exact(page, code, lambda r: r.reference)
+            if found is not None:
+                await self._record_flow("disbursements", found)
+            return
+        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.expenditures(
+            s, gid, ListRequest(text=code, limit=1000, want="rows")))
+        found = exact(page, code, lambda r: r.code)
+        if found is not None:
+            await self._show_expenditure(found)
+
+    def action_delete_record(self) -> None:
+        tab = self.tab
+        if tab not in DELETABLE:
+            return
+        row = self.tab_table(tab).current
+        if row is not None:
+            run_edit(self, lambda: self._delete(row) if tab == "expenditures" else self._delete_disbursement(row))
 
     async def _delete(self, row: ExpenditureRow) -> None:
         services, code = self.ctx.services, self.grant_code
@@ -244,21 +292,27 @@ class GrantScreen(MouScreen):
                                          lambda reason: services.delete_expenditure(row.code, reason, code)):
             self.refresh_data()
 
+    async def _delete_disbursement(self, row: DisbursementRow) -> None:
+        services = self.ctx.services
+        what = f"the disbursement of {row.date}" + (f" ({row.reference})" if row.reference else "")
+        if await self.mou.confirm_delete(what, f"{row.currency} {fmt.money(row.amount)} received on {row.date}.",
+                                         lambda reason: services.delete_disbursement(row.id, reason)):
+            self.refresh_data()
+
     @on(PagedTable.Opened, "#expenditures")
     def _open_expenditure(self, event: PagedTable.Opened) -> None:
         row: ExpenditureRow = event.row
+        run_edit(self, lambda: self._show_expenditure(row))
 
-        async def flow() -> None:
-            values = row.values()
-            rows = [(f.label, values[f.attr]) for f in EXPENDITURE_FIELDS]
-            rows.insert(7, ("Amount in grant currency", row.amount_grant))
-            choice = await open_detail(self, f"Expenditure {row.code}", rows)
-            if choice == "edit":
-                await self._record_flow("expenditures", row)
-            elif choice == "delete":
-                await self._delete(row)
-
-        run_edit(self, flow)
+    async def _show_expenditure(self, row: ExpenditureRow) -> None:
+        values = row.values()
+        rows = [(f.label, values[f.attr]) for f in EXPENDITURE_FIELDS]
+        rows.insert(7, ("Amount in grant currency", row.amount_grant))
+        choice = await open_detail(self, f"Expenditure {row.code}", rows)
+        if choice == "edit":
+            await self._record_flow("expenditures", row)
+        elif choice == "delete":
+            await self._delete(row)
 
     @on(PagedTable.Opened, "#budget, #disbursements")
     def _open_other(self, event: PagedTable.Opened) -> None:
@@ -275,7 +329,10 @@ class GrantScreen(MouScreen):
                 values = row.values()
                 rows = [(f.label, values[f.attr]) for f in DISBURSEMENT_FIELDS]
                 rows.append(("Amount in grant currency", row.amount_grant))
-            if await open_detail(self, title, rows, delete=False) == "edit":
+            choice = await open_detail(self, title, rows, delete=tab in DELETABLE)
+            if choice == "edit":
                 await self._record_flow(tab, row)
+            elif choice == "delete":
+                await self._delete_disbursement(row)
 
         run_edit(self, flow)

@@ -16,7 +16,7 @@ from mou_tracker.services.programme import MILESTONE_FIELDS
 from mou_tracker.services.queries import HistoryEntry, MilestoneRow
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields, key_values
-from mou_tracker.tui.screens.base import MouScreen, SubScreen, open_form, run_edit
+from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, open_form, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable, Styled
 
 #: audit-trail column -> how a person calls it (the import workbook's headers where there is one)
@@ -62,12 +62,15 @@ class MilestonesScreen(MouScreen):
 
     def action_add_milestone(self) -> None:
         async def flow() -> None:
-            if await open_form(self, "Add a milestone", form_fields(MILESTONE_FIELDS), {"status": "Not started"},
-                               lambda v, r: self.ctx.services.create_milestone(v, r),
-                               note="The first due date is kept as the original due date (indicator 3.2)."):
+            if await add_form(self, "Add a milestone", form_fields(MILESTONE_FIELDS), {"status": "Not started"},
+                              lambda v, r: self.ctx.services.create_milestone(v, r), open_existing=self._open_code,
+                              note="The first due date is kept as the original due date (indicator 3.2)."):
                 self.refresh_data()
 
         run_edit(self, flow)
+
+    async def _open_code(self, code: str) -> None:
+        self.app.push_screen(MilestoneDetail(code))
 
     def action_edit_milestone(self) -> None:
         self.act_on_current(lambda row: edit_milestone(self, row))

@@ -44,6 +44,7 @@ class ReportsScreen(MouScreen):
     AUTO_FOCUS = "#r-party"
     BINDINGS = [
         Binding("g", "generate", "Generate", tooltip="Write the Excel progress report"),
+        Binding("ctrl+s", "generate", "Generate", show=False, tooltip="Write the report (also from inside a field)"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 

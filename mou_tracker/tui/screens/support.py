@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 
 from mou_tracker.services import queries
 from mou_tracker.services.programme import ENGAGEMENT_FIELDS
-from mou_tracker.services.queries import EngagementRow
+from mou_tracker.services.queries import EngagementRow, ListRequest
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields
-from mou_tracker.tui.screens.base import MouScreen, open_detail, open_form, run_edit
+from mou_tracker.tui.screens.base import MouScreen, add_form, exact, open_detail, open_form, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
 COLUMNS: tuple[Col[EngagementRow], ...] = (
@@ -41,22 +43,30 @@ class SupportScreen(MouScreen):
     @on(PagedTable.Opened, "#engagements")
     def _open(self, event: PagedTable.Opened) -> None:
         row: EngagementRow = event.row
+        run_edit(self, lambda: self._show(row))
 
-        async def flow() -> None:
-            rows = [(f.label, row.values()[f.attr]) for f in ENGAGEMENT_FIELDS]
-            choice = await open_detail(self, f"Engagement {row.code}", rows)
-            if choice == "edit":
-                await self._edit(row)
-            elif choice == "delete":
-                await self._delete(row)
+    async def _show(self, row: EngagementRow) -> None:
+        rows = [(f.label, row.values()[f.attr]) for f in ENGAGEMENT_FIELDS]
+        choice = await open_detail(self, f"Engagement {row.code}", rows)
+        if choice == "edit":
+            await self._edit(row)
+        elif choice == "delete":
+            await self._delete(row)
 
-        run_edit(self, flow)
+    async def _open_code(self, code: str) -> None:
+        """Open the engagement ``code`` (the one an "Add" with its ID was refused for)."""
+        pid = self.ctx.partnership_id
+        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.engagements(
+            s, pid, ListRequest(text=code, limit=1000, want="rows")))
+        row = exact(page, code, lambda r: r.code)
+        if row is not None:
+            await self._show(row)
 
     def action_add_engagement(self) -> None:
         async def flow() -> None:
-            if await open_form(self, "Record an engagement", form_fields(ENGAGEMENT_FIELDS), {},
-                               lambda v, r: self.ctx.services.create_engagement(v, r),
-                               note="A case reference is required for Case mentoring; never a victim's identity."):
+            if await add_form(self, "Record an engagement", form_fields(ENGAGEMENT_FIELDS), {},
+                              lambda v, r: self.ctx.services.create_engagement(v, r), open_existing=self._open_code,
+                              note="A case reference is required for Case mentoring; never a victim's identity."):
                 self.refresh_data()
 
         run_edit(self, flow)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Static
 
+from mou_tracker.domain.identity import normalise_name, parse_participant_ref
+from mou_tracker.errors import MouError
 from mou_tracker.services import queries
 from mou_tracker.services.programme import ATTENDANCE_FIELDS, TRAINING_FIELDS
-from mou_tracker.services.queries import AttendanceRow, Disaggregation, TrainingRow
+from mou_tracker.services.queries import AttendanceRow, Disaggregation, ListRequest, TrainingRow
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields
-from mou_tracker.tui.screens.base import MouScreen, SubScreen, open_form, run_edit
+from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, exact, open_form, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
 TRAINING_COLUMNS: tuple[Col[TrainingRow], ...] = (
@@ -36,7 +41,36 @@ ATTENDANCE_COLUMNS: tuple[Col[AttendanceRow], ...] = (
     Col("post_score", "Post", lambda r: fmt.input_value(r.post_score) or "–", right=True, width=5),
 )
 
-IDENTITY_HINT = "A person is known by staff number, else name and agency; to correct these, remove and re-add."
+IDENTITY_HINT = ("A person is known by staff number, else name and agency; a returning person keeps the name "
+                 "recorded first (p on the list edits the person).")
+#: what the attendance form edits (the person's own details are edited with "Edit person")
+ATTENDANCE_ONLY = ("role", "pre_score", "post_score")
+PERSON_FIELDS = tuple(f for f in ATTENDANCE_FIELDS if f.attr in ("name", "sex", "agency", "role", "staff_number"))
+SHOWN_TRAININGS = 3
+
+
+def recognised_line(found: Any, values: dict[str, Any], training_code: str) -> Content:
+    """Who the participant form's person is, before anything is saved: a returning participant (recognised
+    by staff number, else name and agency) with their recorded name, agency and trainings attended."""
+    if found is None:
+        if values.get("name") or values.get("staff_number"):
+            return Content.styled("New person: not recognised by staff number, nor by name and agency.",
+                                  "$text-muted")
+        return Content("")
+    trainings = tuple(found.trainings)
+    latest = trainings[::-1][:SHOWN_TRAININGS]  # the most recent first
+    attended = "; ".join(f"{code} {title} ({end})" for code, title, end in latest)
+    if len(trainings) > SHOWN_TRAININGS:
+        attended += f"; and {len(trainings) - SHOWN_TRAININGS} earlier"
+    parts = [Content.assemble(("Recognised: ", "bold"), (found.name, "bold"),
+                              f" ({found.agency or '–'}, {found.ref}) · attended {len(trainings)}: {attended or '–'}")]
+    if training_code in {code for code, _title, _end in trainings}:
+        parts.append(Content.styled(f"Already on {training_code}: adding them again is refused; e edits their "
+                                    "attendance.", "$error"))
+    elif values.get("name") and normalise_name(str(values["name"])) != normalise_name(found.name):
+        parts.append(Content.styled(f"Saving adds {found.name} (the recorded name is kept; p on the list edits "
+                                    "the person).", "$warning"))
+    return Content("\n").join(parts)
 
 
 def disaggregation_line(d: Disaggregation, noun: str) -> Content:
@@ -74,13 +108,17 @@ class TrainingsScreen(MouScreen):
 
     def action_add_training(self) -> None:
         async def flow() -> None:
-            result = await open_form(self, "Add a training", form_fields(TRAINING_FIELDS), {},
-                                     lambda v, r: self.ctx.services.create_training(v, r))
+            result = await add_form(self, "Add a training", form_fields(TRAINING_FIELDS), {},
+                                    lambda v, r: self.ctx.services.create_training(v, r),
+                                    open_existing=self._open_code)
             if result is not None:
                 self.refresh_data()
                 self.app.push_screen(TrainingDetail(result.obj.code, add_first=True))
 
         run_edit(self, flow)
+
+    async def _open_code(self, code: str) -> None:
+        self.app.push_screen(TrainingDetail(code))
 
     def action_edit_training(self) -> None:
         self.act_on_current(lambda row: edit_training(self, row))
@@ -111,7 +149,9 @@ class TrainingDetail(SubScreen):
     TABLE = "attendances"
     BINDINGS = [
         Binding("a", "add_participant", "Add participant", tooltip="Record a participant's attendance"),
-        Binding("e", "edit_participant", "Edit", tooltip="Edit the selected attendance (scores, role, sex)"),
+        Binding("e", "edit_participant", "Edit", tooltip="Edit the selected attendance (scores, role)"),
+        Binding("p", "edit_person", "Edit person", tooltip="Edit the selected person (name, sex, agency, staff "
+                "number; a new name needs a reason)"),
         Binding("x", "remove_participant", "Remove", tooltip="Remove the selected attendance"),
         Binding("t", "edit_training", "Edit training", tooltip="Edit this training's details"),
     ]
@@ -162,15 +202,32 @@ class TrainingDetail(SubScreen):
             self.action_add_participant()
 
     def action_add_participant(self) -> None:
+        services, code = self.ctx.services, self.code
+
+        def recognise(values: dict[str, Any]) -> Content:
+            if not (values.get("name") or values.get("staff_number")):
+                return Content("")
+            try:
+                found = services.recognise_participant({**values, "training_code": code})
+            except MouError:
+                return Content("")  # not enough typed yet to tell; the save checks everything
+            return recognised_line(found, values, code)
+
         async def flow() -> None:
             added = 0
-            while True:
+            opened: list[str] = []
+
+            async def open_existing(ref: str) -> None:
+                opened.append(ref)
+                await self._open_attendance(ref)
+
+            while not opened:
                 note = (f"{added} added. Add the next participant, or Esc when done." if added else
                         "Esc when done. " + IDENTITY_HINT)
-                result = await open_form(self, f"Add a participant to {self.code}",
-                                         form_fields(ATTENDANCE_FIELDS, skip=("training_code",)), {},
-                                         lambda v, r: self.ctx.services.add_attendance(
-                                             {**v, "training_code": self.code}, r), note=note)
+                result = await add_form(self, f"Add a participant to {code}",
+                                        form_fields(ATTENDANCE_FIELDS, skip=("training_code",)), {},
+                                        lambda v, r: services.add_attendance({**v, "training_code": code}, r),
+                                        open_existing=open_existing, note=note, lookup=recognise)
                 if result is None:
                     break
                 added += 1
@@ -178,18 +235,43 @@ class TrainingDetail(SubScreen):
 
         run_edit(self, flow)
 
+    async def _open_attendance(self, ref: str) -> None:
+        """Open the attendance an "Add" was refused for (``ref`` is ``<training>/P-<id>`` or ``P-<id>``)."""
+        participant_id = parse_participant_ref(ref.rsplit("/", 1)[-1])
+        if participant_id is None or self.training is None:
+            return
+        tid = self.training.id
+        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.attendances(
+            s, tid, ListRequest(limit=100_000, want="rows")))
+        row = exact(page, participant_id, lambda r: r.participant_id)
+        if row is not None:
+            await self._edit_participant(row)
+
     def action_edit_participant(self) -> None:
         self.act_on_current(self._edit_participant)
 
     async def _edit_participant(self, row: AttendanceRow) -> None:
         before = row.values(self.code)
-        if await open_form(self, f"Edit {row.name}'s attendance of {self.code}",
+        services, code = self.ctx.services, self.code
+        if await open_form(self, f"Edit {row.name}'s attendance of {code}",
                            form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
-                                       locked=("name", "agency", "staff_number")),
-                           before, lambda v, r: self.ctx.services.update_attendance(
-                               self.code, row.participant_id,
-                               {k: v[k] for k in ("pre_score", "post_score", "role") if k in v}, r),
-                           note=IDENTITY_HINT):
+                                       locked=tuple(f.attr for f in ATTENDANCE_FIELDS if f.attr not in ATTENDANCE_ONLY)),
+                           before, lambda v, r: services.update_attendance(
+                               code, row.participant_id, {k: v[k] for k in ATTENDANCE_ONLY}, r),
+                           note="p on the list edits the person's own details."):
+            self.refresh_data()
+
+    def action_edit_person(self) -> None:
+        self.act_on_current(self._edit_person)
+
+    async def _edit_person(self, row: AttendanceRow) -> None:
+        """The explicit edit of a person: the only way a recorded name changes (with a reason)."""
+        services = self.ctx.services
+        values = {f.attr: getattr(row, f.attr) for f in PERSON_FIELDS}
+        if await open_form(self, f"Edit {row.name} (everywhere, not only on {self.code})", form_fields(PERSON_FIELDS),
+                           values, lambda v, r: services.update_participant(row.participant_id, v, r),
+                           note="This changes the person in every training they attended. A new name asks for a "
+                                "reason (audit trail)."):
             self.refresh_data()
 
     def action_remove_participant(self) -> None:
