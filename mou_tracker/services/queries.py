@@ -253,7 +253,7 @@ class AttendanceRow:
     post_score: Decimal | None
 
     def values(self, training_code: str) -> dict[str, Any]:
-        """The attendance as the service layer's record_attendance takes it."""
+        """The attendance as the service layer's add_attendance takes it."""
         return {"training_code": training_code, "name": self.name, "sex": self.sex, "agency": self.agency,
                 "role": self.role, "staff_number": self.staff_number, "pre_score": self.pre_score,
                 "post_score": self.post_score}

@@ -255,7 +255,8 @@ class TrainingDetail(SubScreen):
         services, code = self.ctx.services, self.code
         if await open_form(self, f"Edit {row.name}'s attendance of {code}",
                            form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
-                                       locked=tuple(f.attr for f in ATTENDANCE_FIELDS if f.attr not in ATTENDANCE_ONLY)),
+                                       locked=tuple(f.attr for f in ATTENDANCE_FIELDS
+                                                    if f.attr not in ATTENDANCE_ONLY)),
                            before, lambda v, r: services.update_attendance(
                                code, row.participant_id, {k: v[k] for k in ATTENDANCE_ONLY}, r),
                            note="p on the list edits the person's own details."):
