@@ -32,6 +32,8 @@ class AppContext:
     db_option: str | None
     user_option: str | None
     partnership: str | None
+    #: on PostgreSQL, the database login: the actor of every change (set when the database is opened)
+    login: str | None = None
 
     @property
     def db_url(self) -> str:
@@ -39,7 +41,24 @@ class AppContext:
 
     @property
     def user(self) -> str:
-        return resolve_user(self.user_option)
+        """Who is acting: on PostgreSQL the database login itself; on SQLite --user, $MOU_TRACKER_USER or
+        the OS login (the events also keep the OS login when it differs)."""
+        return self.login or resolve_user(self.user_option)
+
+    def _take_login(self, db: Any) -> None:
+        """On PostgreSQL the actor is the database login, which the database records itself: a --user naming
+        anyone else is refused before anything is done, whoever the login is."""
+        if db.dialect != "postgresql":
+            return
+        from sqlalchemy import text
+
+        with db.engine.connect() as conn:
+            login = conn.execute(text("SELECT session_user::text")).scalar_one()
+        claimed = (self.user_option or "").strip()
+        if claimed and claimed != login:
+            raise MouError(f"connected to PostgreSQL as {login}: on PostgreSQL the actor is the database login, "
+                           f"so --user {claimed} is refused (drop --user, or connect as {claimed})")
+        self.login = login
 
     @property
     def db_file(self) -> Path | None:
@@ -59,6 +78,7 @@ class AppContext:
             path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(url)
         check_database(db, must_exist=not create)
+        self._take_login(db)
         upgrade_to_head(db)
         return db
 

@@ -91,7 +91,7 @@ def add_user(services: Services, name: str, role: str, party: str | None = None,
             others = s.execute(select(User.name).where(User.role == "admin", User.name != name)).scalars().all()
             if not others:
                 raise PermissionDenied(f"{name} is the only admin: register another admin first")
-        result = uow.update("user", user, values, name, None)
+        result = uow.update("user", user, values, name, None, None)
         action = getattr(result, "action", "updated")
         return UserOutcome(name, action, f"{name}: {_describe(role_c, party_c, signatory)} ({action})")
 
@@ -120,8 +120,7 @@ def set_key(services: Services, name: str, public_key_file: Path | str) -> UserO
         if taken:
             raise ValidationError(Problem("PUBLIC_KEY", f"this key is already registered for {taken}: each person "
                                                         "signs with a key of their own"))
-        result = uow.update("user", user, {"public_key": line, "key_fingerprint": fp}, user.name,
-                             None)
+        result = uow.update("user", user, {"public_key": line, "key_fingerprint": fp}, user.name, None, None)
         action = getattr(result, "action", "updated")
         return UserOutcome(user.name, action, f"{user.name}: key {fp} registered ({action})")
 

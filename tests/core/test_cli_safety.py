@@ -281,3 +281,30 @@ def test_the_log_file_is_readable_by_its_owner_only(home, live_db):
     log = home / "data" / "mou-tracker" / "mou-tracker.log"
     assert log.exists()
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+# Identity on PostgreSQL ------------------------------------------------------------------------------------------
+@pytest.mark.postgres
+def test_postgres_refuses_a_user_naming_someone_else_and_records_the_login(pg_server, home):
+    """`--db …alice… --user root user add alice --role admin` used to be recorded as root."""
+    from sqlalchemy import text
+
+    from mou_tracker.db.engine import Database
+
+    pg_server.admin("CREATE DATABASE actor_check")
+    url = pg_server.url("actor_check")
+    assert cli("init", home=home, db=url).returncode == 0
+    db = Database(url)
+    with db.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
+    done = cli("--user", "root", "user", "add", "alice", "--role", "admin", home=home, db=url)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "--user root is refused" in done.stderr
+    done = cli("--user", "postgres", "user", "add", "alice", "--role", "manager", home=home, db=url)
+    assert done.returncode == 0, done.stderr
+    with db.engine.connect() as conn:
+        actors = set(conn.execute(text("SELECT DISTINCT actor FROM audit_event")).scalars())
+        after = conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
+    db.dispose()
+    assert actors == {"postgres"}  # MOU_TRACKER_USER=tester in the environment does not rename the login
+    assert after == before + 1
