@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,6 +98,15 @@ class Refused(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 class AppGroup(click.Group):
     """Turns every user-facing error into one line per problem and exit 1; never shows a traceback."""
 
@@ -114,6 +124,9 @@ class AppGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was changed by the interrupted step", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`audit log | head`): stop quietly, as Unix tools do
+            _silence_stdout()
+            ctx.exit(141)
         except (DBAPIError, SQLAlchemyError) as exc:  # the database refused or broke: never echo its SQL
             from mou_tracker.db.migrate import driver_message
 

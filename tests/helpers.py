@@ -45,3 +45,27 @@ def milestone(code: str, due: date, status: str = "Not started", completed: date
     values = {"code": code, "title": f"Milestone {code}", "due_date": due, "status": status, "completed_on": completed}
     values.update(kw)
     return values
+
+
+def as_user(db_url: str, user: str) -> list[str]:
+    """The command-line arguments that act as ``user`` on this database.
+
+    SQLite: ``--db URL --user NAME``. PostgreSQL: the actor is the database login and a ``--user`` naming
+    anyone else is refused, so the test connects as a login of that name (created once per cluster; a
+    superuser, since these tests are about the application's own roles, not the database's)."""
+    if not db_url.startswith("postgresql"):
+        return ["--db", db_url, "--user", user]
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,
+                         autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
+        if exists is None:
+            try:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(user)))
+            except psycopg.errors.DuplicateObject:  # another test worker made it first
+                pass
+    return ["--db", url.set(username=user).render_as_string(hide_password=False)]

@@ -22,14 +22,14 @@ from mou_tracker.services.audit import AuditWriter
 from mou_tracker.services.personal import erase_participant
 from mou_tracker.services.users import add_user
 from mou_tracker.services.verify import verify_chain
-from tests.helpers import attendee, training
+from tests.helpers import as_user, attendee, training
 
 NAME = "Wanjiru Kamau-Odhiambo"
 STAFF = "ODPP/KX-7731"
 
 
 def run(db_url: str, *args: str, user: str = "tester"):
-    return CliRunner().invoke(cli, ["--db", db_url, "--user", user, *args])
+    return CliRunner().invoke(cli, [*as_user(db_url, user), *args])
 
 
 def progress(db_url: str) -> list[dict]:

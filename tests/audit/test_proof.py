@@ -22,11 +22,11 @@ from tests.audit.conftest import raw_sql
 from tests.audit.signers import make_key
 from tests.audit.test_guards import pg_logins  # noqa: F401 - a fixture
 from tests.audit.test_guards import refused as refused_sql
-from tests.helpers import training
+from tests.helpers import as_user, training
 
 
 def run(db_url: str, *args: str, user: str | None = "tester"):
-    return CliRunner().invoke(cli, ["--db", db_url, *(["--user", user] if user else []), *args])
+    return CliRunner().invoke(cli, [*(as_user(db_url, user) if user else ["--db", db_url]), *args])
 
 
 # verify without blind spots --------------------------------------------------------------------------------------
@@ -118,8 +118,8 @@ def test_postgres_records_the_database_login_and_refuses_another_name(programme,
     with manager.engine.connect() as conn:
         login = conn.execute(text("SELECT session_user")).scalar_one()
     url = manager.engine.url.render_as_string(hide_password=False)
-    out = run(url, "user", "add", "alice", "--role", "admin", user="root")
-    assert out.exit_code == 1 and "acting as 'root' is refused" in out.stderr, out.output
+    out = CliRunner().invoke(cli, ["--db", url, "--user", "root", "user", "add", "alice", "--role", "admin"])
+    assert out.exit_code == 1 and "--user root is refused" in out.stderr, out.output
     Services(manager, login).create_training(training("T8"))
     with db.reading() as s:
         last = s.execute(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()

@@ -18,11 +18,11 @@ from mou_tracker.services.users import add_user
 from mou_tracker.services.verify import verify_chain
 from tests.audit.conftest import raw_sql
 from tests.audit.signers import make_key, register_signatory
-from tests.helpers import training
+from tests.helpers import as_user, training
 
 
 def run(db_url: str, *args: str, user: str = "tester"):
-    return CliRunner().invoke(cli, ["--db", db_url, "--user", user, *args])
+    return CliRunner().invoke(cli, [*as_user(db_url, user), *args])
 
 
 def status(db, svc):

@@ -308,3 +308,15 @@ def test_postgres_refuses_a_user_naming_someone_else_and_records_the_login(pg_se
     db.dispose()
     assert actors == {"postgres"}  # MOU_TRACKER_USER=tester in the environment does not rename the login
     assert after == before + 1
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path, home):
+    """`mou-tracker audit log | head -1`: the closed pipe is not "an unexpected problem"."""
+    url = f"sqlite:///{tmp_path / 'pipe.db'}"
+    assert cli("init", "--demo", home=home, db=url).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k in ENV_KEEP}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), MOU_TRACKER_DB=url)
+    done = subprocess.run(f"'{sys.executable}' -m mou_tracker audit log | head -1", shell=True, env=env,
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.stdout.startswith("#1 ")
+    assert "Traceback" not in done.stderr and "unexpected problem" not in done.stderr and "error" not in done.stderr

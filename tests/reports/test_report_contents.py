@@ -19,7 +19,7 @@ from mou_tracker.errors import ValidationError
 from mou_tracker.reports import generate_report
 from mou_tracker.reports.fill import FORMULA_TRIGGERS
 from mou_tracker.services import Reason, Services
-from tests.helpers import attendee, engagement, milestone, training
+from tests.helpers import as_user, attendee, engagement, milestone, training
 from tests.reports.conftest import progress_json, run, sheet_xml, table_rows
 
 TRIGGERS = ("=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=1+2", "+cmd|' /C calc'!A0")
@@ -120,7 +120,7 @@ def test_signoff_sheet_lists_signatures_lock_and_restatements(services, db, db_u
     for party, user, comment in (("hti", "hti.lead", "=Figures checked against the register"),
                                  ("odpp", "odpp.lead", None)):
         key = register_signatory(services, tmp_path / "keys", user, party)
-        args = ["--db", db_url, "--user", user, "period", "signoff", "2025-Q3", "--party", party, "--key", str(key)]
+        args = [*as_user(db_url, user), "period", "signoff", "2025-Q3", "--party", party, "--key", str(key)]
         result = run(*args, *(["--comment", comment] if comment else []))
         assert result.exit_code == 0, result.stderr
     # a later change to the locked quarter is a restatement, shown in this and the next reports
