@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	rm -f "$(DEMO_DB)" "$(DEMO_DB)-wal" "$(DEMO_DB)-shm"
+	rm -rf "$(DEMO_DB)" "$(DEMO_DB)-wal" "$(DEMO_DB)-shm" "$(dir $(DEMO_DB))demo-keys"
 	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)" init --demo
 	$(VENV)/bin/mou-tracker --db "sqlite:///$(DEMO_DB)"
 
@@ -28,8 +28,11 @@ test: install system-deps
 test-fast: install
 	MOU_TEST_PG=off $(PY) -m pytest -q -x
 
+lint: install
+	$(VENV)/bin/ruff check mou_tracker tests benchmarks migrations
+
 bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist demo.db demo.db-wal demo.db-shm
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist demo.db demo.db-wal demo.db-shm demo-keys
