@@ -470,7 +470,15 @@ def _changes(raw: str) -> tuple[FieldChange, ...]:
         data = json.loads(raw)
     except ValueError:
         return ()
-    return tuple(FieldChange(k, v[0], v[1]) for k, v in data.items() if isinstance(v, list) and len(v) == 2)
+    return tuple(FieldChange(k, _shown(v[0]), _shown(v[1])) for k, v in data.items()
+                 if isinstance(v, list) and len(v) == 2)
+
+
+def _shown(value: Any) -> Any:
+    """A sealed personal value (a participant's name, staff number, identity key) is never shown here."""
+    from mou_tracker.services.personal import HIDDEN, is_sealed
+
+    return HIDDEN if is_sealed(value) else value
 
 
 def audit_events(session: Session, pid: int, req: ListRequest = ListRequest(), *,
