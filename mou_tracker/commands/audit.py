@@ -114,10 +114,11 @@ def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | Non
                  until: date | None, include_personal_data: bool) -> None:
     """Write the trail (or a filtered part) to an Excel workbook for evaluators, with the chain hashes and
     the result of a verification."""
+    from mou_tracker.outputs import check_output
     from mou_tracker.services.audit_log import EventFilter, export_workbook
 
-    if file.suffix.lower() != ".xlsx":
-        raise click.BadParameter("the export is an Excel workbook: give a FILE ending in .xlsx", param_hint="FILE")
+    # refused (exit 1) before the database is even opened: never over it, always a path ending in .xlsx
+    check_output(file, suffix=".xlsx", db_file=app.db_file)
     kind = _entity_kind(entity)
     db = app.open()
     if include_personal_data:

@@ -441,11 +441,12 @@ def export_workbook(db: Database, path: Path, flt: EventFilter = EventFilter(), 
     """Write the trail (or the part ``flt`` selects) to ``path``; returns a one-line summary."""
     from openpyxl import Workbook
 
+    from mou_tracker.db.engine import sqlite_path
+    from mou_tracker.outputs import atomic_output, check_output
     from mou_tracker.services.verify import verify_chain
 
-    path = path.expanduser()
-    if not path.parent.is_dir():
-        raise MouError(f"cannot write {path}: folder {path.parent} does not exist")
+    db_file = sqlite_path(db.url)
+    path = check_output(path, suffix=".xlsx", db_file=db_file)  # before any work: never over the database
     result = verify_chain(db) if verify else None
     wb = Workbook(write_only=True)
     about = wb.create_sheet("About")
@@ -472,14 +473,11 @@ def export_workbook(db: Database, path: Path, flt: EventFilter = EventFilter(), 
     changes.close()
     _signoff_sheets(db, wb, flt)
     _about(about, db, flt, count, first, last, result)
-    tmp = path.with_name(f".{path.name}.partial")
     try:
-        wb.save(tmp)
-        tmp.replace(path)
+        with atomic_output(path, suffix=".xlsx", db_file=db_file) as tmp:
+            wb.save(tmp)
     except OSError as exc:
         raise MouError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     verdict = "" if result is None else (
         "; chain verified OK" if result.ok
         else f"; VERIFICATION FAILED ({len(result.findings)} findings, see the About sheet)")

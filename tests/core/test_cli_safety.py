@@ -320,3 +320,24 @@ def test_a_reader_that_stops_early_gets_no_error(tmp_path, home):
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.stdout.startswith("#1 ")
     assert "Traceback" not in done.stderr and "unexpected problem" not in done.stderr and "error" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["live.db", "live.db-wal", "trail.txt"])
+def test_audit_export_never_overwrites_the_database_or_writes_a_non_xlsx(tmp_path, home, live_db, name):
+    path, url = live_db
+    target = tmp_path / name
+    before = digest(path)
+    done = cli("audit", "export", str(target), home=home, db=url)
+    assert done.returncode == 1
+    assert digest(path) == before and (target == path or not_our_output(target))
+
+
+def test_certificate_files_never_overwrite_the_database(tmp_path, home, live_db):
+    """The certificate folder holding a file named like the database's: refused through the same check."""
+    from mou_tracker.outputs import OutputRefused, write_atomic
+
+    path, _ = live_db
+    before = digest(path)
+    with pytest.raises(OutputRefused):
+        write_atomic(path, b"{}", db_file=path)
+    assert digest(path) == before
