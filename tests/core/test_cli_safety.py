@@ -56,12 +56,24 @@ def home(tmp_path: Path) -> Path:
     return h
 
 
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database made once by the real `init`; each test gets its own copy."""
+    folder = tmp_path_factory.mktemp("initialised")
+    path = folder / "live.db"
+    (folder / "home").mkdir()
+    assert cli("init", home=folder / "home", db=f"sqlite:///{path}").returncode == 0
+    assert not Path(f"{path}-wal").exists()  # closed cleanly: the copy below is the whole database
+    return path
+
+
 @pytest.fixture
-def live_db(tmp_path: Path, home: Path) -> tuple[Path, str]:
+def live_db(tmp_path: Path, initialised: Path) -> tuple[Path, str]:
+    import shutil
+
     path = tmp_path / "live.db"
-    url = f"sqlite:///{path}"
-    assert cli("init", home=home, db=url).returncode == 0
-    return path, url
+    shutil.copy(initialised, path)
+    return path, f"sqlite:///{path}"
 
 
 def bad_workbook(path: Path) -> Path:
