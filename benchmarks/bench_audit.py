@@ -97,7 +97,7 @@ def _edit_partnership(db: Any, code: str, per: int, left: int, replan: Any, corr
                     uow.update(model.__tablename__, obj, change(obj), ref, pid, reason)
                 if model is Expenditure and offset == 0:  # a few deletions too (each needs a reason)
                     for obj in rows[-20:]:
-                        svc._delete(uow, "expenditure", obj, obj.code, pid, correction)
+                        uow.delete("expenditure", obj, obj.code, pid, correction)
                 n = uow.audit.written
             written += n
             todo -= n

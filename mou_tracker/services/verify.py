@@ -735,6 +735,8 @@ def verify_chain(db: Database, *, anchor: str | None = None, evidence_dir: Path 
                     progress(of // 2 + done // 2, of)
 
             fold, last_seq, head = fold_trail(conn, first_half, total)
+            tables = _table_findings(conn, fold)  # while the child (if any) is still walking the chain
+            del fold
             if child is None:
                 chain = check_chain(conn, progress=second_half, total=total)
             else:
@@ -746,7 +748,7 @@ def verify_chain(db: Database, *, anchor: str | None = None, evidence_dir: Path 
                                          chain.integrity_checked)
             if progress is not None:
                 progress(chain.count, max(total, chain.count))
-            result = _result(conn, chain, fold, anchor, Path(evidence_dir) if evidence_dir else None)
+            result = _result(conn, chain, tables, anchor, Path(evidence_dir) if evidence_dir else None)
     finally:
         conn.close()
         if child is not None and child.poll() is None:
@@ -792,19 +794,24 @@ def _child_main() -> None:
                       "integrity_checked": outcome.integrity_checked}))
 
 
-def _result(conn: Connection, chain: ChainOutcome, fold: StateFold, anchor: str | None,
-            evidence_dir: Path | None) -> VerifyResult:
-    problems: list[Finding] = list(chain.problems)
-    unlisted = chain.unlisted
-    problems += _guard_findings(conn, integrity=not chain.integrity_checked)
-    problems += signature_findings(conn)
+def _table_findings(conn: Connection, fold: StateFold) -> tuple[list[Finding], int]:
+    """What the tables, the signatures and the stored types say against the replayed trail. Independent of
+    the chain walk, so it runs while the second process is still walking the chain."""
+    problems = signature_findings(conn)
     problems += type_findings(conn)
     problems += [Finding("inconsistent", message, seq) for seq, message in fold.anomalies]
-    unlisted += fold.anomaly_count - len(fold.anomalies)
+    unlisted = fold.anomaly_count - len(fold.anomalies)
     records = RecordCheck(conn)
     records.compare(fold)
-    problems += records.problems
-    unlisted += records.unlisted
+    return problems + records.problems, unlisted + records.unlisted
+
+
+def _result(conn: Connection, chain: ChainOutcome, tables: tuple[list[Finding], int], anchor: str | None,
+            evidence_dir: Path | None) -> VerifyResult:
+    problems: list[Finding] = list(chain.problems)
+    problems += _guard_findings(conn, integrity=not chain.integrity_checked)
+    problems += tables[0]
+    unlisted = chain.unlisted + tables[1]
     result = VerifyResult(events=chain.count, head=chain.head, problems=problems, unlisted=unlisted,
                           warnings=connection_warnings(conn), anchor=anchor)
     if anchor:
