@@ -155,7 +155,7 @@ SHEETS: tuple[SheetLayout, ...] = (
         Section("Signoffs", None, (
             Col("Quarter", width=9), Col("Party", width=10), Col("Signed by", width=18),
             Col("Signed at (UTC)", DATETIME, 19), Col("Comment", width=44), Col("Audit event", INT, 10),
-            Col("Audit-chain head", width=30), Col("Key fingerprint", width=30), Col("Signature", width=24))),
+            Col("Audit-chain head", width=68), Col("Key fingerprint", width=54), Col("Signature", width=24))),
         Section("Restatements", "Restatements of signed or locked quarters, to the end of {{period}}", (
             Col("Quarter"), Col("Indicator"), Col("Reported"), Col("Restated"), Col("Reason"),
             Col("When (UTC)", DATETIME, 19), Col("Changed by"), Col("Reason category", width=22))),
