@@ -1,6 +1,7 @@
-"""A realistic, deterministic demo programme: the ODPP-HTI partnership from May 2025 to the latest ended
-quarter. Everything goes through the service layer, in date order, with the audit clock set to each
-record's date, so the audit trail (and every as-of view) reads like a real programme's history."""
+"""A realistic, deterministic demo programme: the ODPP-HTI partnership from May 2025 up to today, the current
+quarter partly done. Everything goes through the service layer, in date order, with the audit clock set to
+each record's date and the actor set to the person of either party who would have entered it, so the audit
+trail (and every as-of view) reads like a real programme's history."""
 
 from __future__ import annotations
 
@@ -87,31 +88,34 @@ def load_demo(services: Services, today: date | None = None,
             raise MouError("the database already holds records; --demo needs a new, empty database")
     today = today or datetime.now(UTC).date()
     last_q = Quarter.latest_ended(today)
-    end = last_q.end
+    end = today  # records run up to today: the current quarter is partly done
     rng = random.Random(SEED)
     tick = progress or (lambda n=1: None)
     clock = _Clock()
     services._clock = clock
-    events: list[tuple[date, int, Callable[[], Any]]] = []
+    events: list[tuple[date, int, str | None, Callable[[], Any]]] = []
     order = iter(range(10**9))
 
-    def at(day: date, fn: Callable[[], Any]) -> None:
-        events.append((day, next(order), fn))
+    def at(day: date, fn: Callable[[], Any], actor: str | None = None) -> None:
+        """Enter ``fn`` on ``day``, as ``actor`` (a demo person; None: whoever runs the demo)."""
+        events.append((day, next(order), actor, fn))
+
+    hti, hti_lead, odpp = demo_people.PROGRAMME_OFFICER, demo_people.COUNTRY_DIRECTOR, demo_people.PROSECUTION_COUNSEL
 
     # Grant, budget, targets: set up at the start ------------------------------------------------------------
     at(START, lambda: services.create_grant({"code": "HTI-KE-2025", "funder": "Human Trafficking Institute",
                                           "currency": "USD", "amount": "1200000", "start_date": START,
-                                          "end_date": date(2028, 5, 11)}))
+                                          "end_date": date(2028, 5, 11)}), hti_lead)
     for code, name, cat, amount in BUDGET:
         at(START, lambda c=code, n=name, k=cat, a=amount: services.create_budget_line(
-            {"code": c, "name": n, "category": k, "amount": a}))
+            {"code": c, "name": n, "category": k, "amount": a}), hti_lead)
     quarters = quarter_range(Quarter(2025, 2), Quarter(2028, 2))
     for q in quarters:
         ramp = 0.5 if q == Quarter(2025, 2) else 1.0
         for code, target in (("OC1", 6), ("OC2", 3), ("1.1", 6), ("1.2", 80), ("1.3", 45), ("1.4", 15),
                              ("2.1", 10), ("2.2", 5), ("2.3", 70), ("3.1", 1), ("3.2", 80), ("4.1", 95000)):
             value = target if code in ("1.4", "3.2") else round(target * ramp)
-            at(START, lambda c=code, p=str(q), v=value: services.set_target(c, p, v))
+            at(START, lambda c=code, p=str(q), v=value: services.set_target(c, p, v), hti_lead)
 
     # People ---------------------------------------------------------------------------------------------------
     people: list[dict[str, Any]] = []
@@ -143,7 +147,8 @@ def load_demo(services: Services, today: date | None = None,
                                                                                             "Hybrid", "Virtual")),
                   "lead": rng.choice(("HTI", "ODPP", "Joint")), "cost": str(rng.randrange(4000, 16000)),
                   "currency": "USD"}
-        at(finish, lambda v=values: services.create_training(v))
+        entered_by = odpp if values["lead"] == "ODPP" else hti
+        at(finish, lambda v=values: services.create_training(v), entered_by)
         size = rng.randrange(16, 30)
         pool = people[: 120 + n * 11]
         for person in rng.sample(pool, min(size, len(pool))):
@@ -156,7 +161,7 @@ def load_demo(services: Services, today: date | None = None,
             row = {"training_code": code, "name": name, "sex": person["sex"], "agency": person["agency"],
                    "role": person["role"], "staff_number": person["staff_number"],
                    "pre_score": pre if has_scores else None, "post_score": post if has_scores else None}
-            at(finish, lambda r=row: services.add_attendance(r))
+            at(finish, lambda r=row: services.add_attendance(r), entered_by)
             attendances += 1
 
     # Technical support -----------------------------------------------------------------------------------------
@@ -173,59 +178,63 @@ def load_demo(services: Services, today: date | None = None,
                   "hti_advisor": rng.choice(("HTI advisor A", "HTI advisor B", "HTI advisor C")),
                   "odpp_counterpart": rng.choice(("Senior prosecutor", "Prosecution counsel", "Head of CTIP unit")),
                   "summary": f"{etype} session"}
-        at(day, lambda v=values: services.create_engagement(v))
+        at(day, lambda v=values: services.create_engagement(v), hti if n % 3 else odpp)
 
     # Milestones: planned at the start, some re-planned, some late, one cancelled ------------------------------
     for i, (code, title, stream, owner) in enumerate(MILESTONES):
         due = START + timedelta(days=60 + i * 75)
         base = {"code": code, "title": title, "workstream": stream, "owner": owner, "due_date": due,
                 "status": "Not started", "completed_on": None, "evidence": None}
-        at(START, lambda v=dict(base): services.create_milestone(v))
+        owner_by = {"HTI": hti, "ODPP": odpp}.get(owner, hti_lead)
+        at(START, lambda v=dict(base): services.create_milestone(v), hti_lead)
         if due > end + timedelta(days=120):
             continue
         if code == "M07":
             at(due - timedelta(days=20), lambda v=dict(base, status="Cancelled"): services.update_milestone(
-                v["code"], v, reason=Reason("change in context", "Dashboard now provided by the national case system")))
+                v["code"], v, reason=Reason("change in context", "Dashboard now provided by the national case system")),
+               hti_lead)
             continue
         start_work = due - timedelta(days=40)
-        at(start_work, lambda v=dict(base, status="In progress"): services.update_milestone(v["code"], v))
+        at(start_work, lambda v=dict(base, status="In progress"): services.update_milestone(v["code"], v), owner_by)
         new_due = due
         if code in ("M03", "M06", "M09"):  # re-planned before completion
             new_due = due + timedelta(days=45)
             at(due - timedelta(days=10), lambda v=dict(base, status="In progress", due_date=new_due):
                services.update_milestone(v["code"], v, reason=Reason("re-planning agreed by both parties",
-                                                        "Stakeholder validation moved after the court vacation")))
+                                                        "Stakeholder validation moved after the court vacation")),
+               hti_lead)
         lateness = {"M03": 30, "M06": 10, "M08": 21}.get(code, -rng.randrange(0, 12))
         done = new_due + timedelta(days=lateness) if code in ("M03", "M06") else due + timedelta(days=lateness)
         if done <= end:
             evidence = f"Report {code} filed in the MoU shared folder"
             at(done, lambda v=dict(base, due_date=new_due, status="Completed", completed_on=done, evidence=evidence):
-               services.update_milestone(v["code"], v))
-        elif new_due < end:
+               services.update_milestone(v["code"], v), owner_by)
+        elif new_due + timedelta(days=3) <= end:
             at(new_due + timedelta(days=3), lambda v=dict(base, due_date=new_due, status="Delayed"):
-               services.update_milestone(v["code"], v))
+               services.update_milestone(v["code"], v), owner_by)
 
     # Outcomes --------------------------------------------------------------------------------------------------
     for q in quarter_range(Quarter.of(START), last_q):
         prosecutions = rng.randrange(4, 10)
-        at(q.end, lambda p=str(q), v=prosecutions: services.set_result("OC1", p, v, "ODPP case management system"))
+        at(q.end, lambda p=str(q), v=prosecutions: services.set_result("OC1", p, v, "ODPP case management system"),
+           odpp)
         at(q.end, lambda p=str(q), v=rng.randrange(1, 5): services.set_result("OC2", p, v,
-                                                                               "ODPP case management system"))
+                                                                               "ODPP case management system"), odpp)
 
     # Money: tranches and monthly spending in USD and KES ------------------------------------------------------
     tranche_dates = [START + timedelta(days=10), date(2025, 11, 3), date(2026, 5, 4), date(2026, 11, 2)]
     for i, day in enumerate(d for d in tranche_dates if d <= end):
         at(day, lambda d=day, i=i: services.create_disbursement({"date": d, "amount": "300000", "currency": "USD",
-                                                                "reference": f"TRANCHE-{i + 1}"}))
+                                                                "reference": f"TRANCHE-{i + 1}"}), hti_lead)
     month = date(START.year, START.month, 1)
     n = 0
     while month <= end:
         for line_code, _name, _cat, amount in BUDGET:
             monthly = Decimal(amount) / 36
             n += 1
-            day = min(month + timedelta(days=rng.randrange(5, 27)), end)
-            if day < START:
-                day = START
+            day = max(month + timedelta(days=rng.randrange(5, 27)), START)
+            if day > end:
+                continue  # not spent yet: this month is still under way
             if rng.random() < 0.4:
                 kes = (monthly * Decimal(rng.uniform(0.6, 1.1)) * 129).quantize(Decimal(1))
                 rate = Decimal("0.0077") + Decimal(rng.randrange(0, 40)) / Decimal(1000000)
@@ -237,22 +246,24 @@ def load_demo(services: Services, today: date | None = None,
                 values = {"code": f"EX-{n:04d}", "date": day, "line_code": line_code,
                           "description": f"{_name} {month:%b %Y}", "amount": str(usd), "currency": "USD",
                           "reference": f"INV-{n:04d}"}
-            at(day, lambda v=values: services.create_expenditure(v))
+            at(day, lambda v=values: services.create_expenditure(v), hti)
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
-    demo_people.plan(services, at, quarter_range(Quarter.of(START), last_q), START, today)
+    demo_people.plan(services, at, quarter_range(Quarter.of(START), last_q), today)
     events.sort(key=lambda e: (e[0], e[1]))
     try:
         with services.transaction():
             clock.set(START - timedelta(days=1))
             services.seed_standard()
-            for day, _n, fn in events:
+            demo_people.register(services)
+            for day, _n, actor, fn in events:
                 clock.set(day)
-                fn()
+                with demo_people.acting_as(services, actor):
+                    fn()
                 tick(1)
     except ValidationError as exc:  # a bug in the generator, not user input
         raise RuntimeError(f"demo data was refused: {exc}") from exc
     finally:
         services._clock = None
     return (f"{len(training_dates)} trainings, {attendances} attendances, 66 engagements, {len(MILESTONES)} "
-            f"milestones, through {last_q}")
+            f"milestones, up to {today} ({Quarter.of(today)} under way)")
