@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DB ?= $(CURDIR)/demo.db
 
-.PHONY: install system-deps demo test test-fast bench lint clean
+.PHONY: install system-deps demo test test-fast bench bench-tiny lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: install
 
 bench: install
 	$(PY) -m benchmarks.run
+
+bench-tiny: install
+	$(PY) -m benchmarks.run --tiny --skip-postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist demo.db demo.db-wal demo.db-shm demo-keys

@@ -1,6 +1,6 @@
 """Audit benchmark: `audit verify` on 1,000,000 events, and as-of progress for a past quarter.
 
-    .venv/bin/python -m benchmarks.bench_audit [--events 1000000] [--skip-postgres] [--rebuild]
+    .venv/bin/python -m benchmarks.bench_audit [--events 1000000] [--skip-postgres] [--rebuild] [--tiny]
 
 The trail is the large portfolio (benchmarks/portfolio.py, ~828,000 events at scale 1.0) plus generated
 edits through the audited service layer (hours, scores, descriptions, milestone re-planning with reasons,
@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import OUT, ensure_portfolio, postgres_server
+from benchmarks.common import OUT, TINY_SCALE, add_tiny, ensure_portfolio, postgres_server
 
 PARTNERSHIP = "PORT-05"
 PERIOD = "2024-Q2"
@@ -107,15 +107,15 @@ def _edit_partnership(db: Any, code: str, per: int, left: int, replan: Any, corr
     return written
 
 
-def prepare(url_of, path: Path, events: int, rebuild: bool) -> str:
+def prepare(url_of, path: Path, events: int, rebuild: bool, scale: float = 1.0) -> str:
     """A copy of the cached portfolio with edits up to ``events`` (itself cached)."""
     done = path.with_suffix(".done")
     url = url_of(path)
     if done.exists() and path.exists() and not rebuild:
         add_edits(url, events, say=lambda m: None)  # tops up a trail built for fewer events
         return url
-    base = OUT / "portfolio-1.0.db"
-    gen = ensure_portfolio(f"sqlite:///{base}", base, 1.0)
+    base = OUT / f"portfolio-{scale}.db"
+    gen = ensure_portfolio(f"sqlite:///{base}", base, scale)
     if gen:
         print(f"portfolio generation: {gen['seconds']:.0f} s {gen['counts']}")
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), done):
@@ -203,15 +203,19 @@ def main() -> None:
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--child", nargs=2, metavar=("WHAT", "URL"), help=argparse.SUPPRESS)
+    add_tiny(ap)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
+    scale = 1.0
+    if args.tiny:  # the tiny portfolio holds ~5,000 events; edits add the rest
+        scale, args.events = TINY_SCALE, 7_000
     print(f"== audit benchmark ({args.events} events) ==")
     print("(the generated trail is stamped with the time it was generated: an as-of date before that rebuilds an "
           "empty state, so the as-of figure that counts is the one as of today, which replays everything)")
     path = OUT / f"audit-{args.events}.db"
-    url = prepare(lambda p: f"sqlite:///{p}", path, args.events, args.rebuild)
+    url = prepare(lambda p: f"sqlite:///{p}", path, args.events, args.rebuild, scale)
     report("sqlite  ", url)
     if not args.skip_postgres:
         with postgres_server() as server:
@@ -220,7 +224,7 @@ def main() -> None:
             from benchmarks.portfolio import build_portfolio
 
             t0 = time.perf_counter()
-            build_portfolio(pg)
+            build_portfolio(pg, scale=scale)
             have = add_edits(pg, args.events, say=lambda m: None)
             print(f"postgres generation: {time.perf_counter() - t0:.0f} s, {have} events")
             report("postgres", pg)

@@ -1,6 +1,6 @@
 """Core benchmark: generate the large portfolio, then time `progress` for one partnership and quarter.
 
-    .venv/bin/python -m benchmarks.bench_core [--scale 1.0] [--skip-postgres] [--rebuild]
+    .venv/bin/python -m benchmarks.bench_core [--scale 1.0] [--skip-postgres] [--rebuild] [--tiny]
 
 Prints: generation time, `progress` time (in process, and as a whole CLI call), peak memory, on SQLite and on
 a throwaway PostgreSQL. Goals: progress under 1 s on SQLite, peak memory under 300 MB.
@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import OUT, ensure_portfolio, peak_of, peak_rss_mb, postgres_server
+from benchmarks.common import OUT, TINY_SCALE, add_tiny, ensure_portfolio, peak_of, peak_rss_mb, postgres_server
 from mou_tracker.db.engine import Database
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.services import Services
@@ -51,7 +51,10 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
+    add_tiny(ap)
     args = ap.parse_args()
+    if args.tiny:
+        args.scale = TINY_SCALE
 
     print(f"== core benchmark (scale {args.scale}) ==")
     path = OUT / f"portfolio-{args.scale}.db"

@@ -1,6 +1,6 @@
 """Terminal UI benchmark: launch to an interactive dashboard, and a `/` filter keystroke on 100,000 rows.
 
-    .venv/bin/python -m benchmarks.bench_tui [--scale 1.0] [--skip-postgres] [--rebuild]
+    .venv/bin/python -m benchmarks.bench_tui [--scale 1.0] [--skip-postgres] [--rebuild] [--tiny]
 
 - Launch: a fresh process opens the database as the CLI does (upgrade check included), imports Textual, starts
   the app headless at 80x24 and waits until the dashboard shows its figures. Timed from process start to the
@@ -23,13 +23,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import OUT, ensure_portfolio, postgres_server
+from benchmarks.common import OUT, TINY, TINY_SCALE, add_tiny, ensure_portfolio, postgres_server
 
 TODAY = date(2026, 11, 29)
 PORTFOLIO_PARTNERSHIP = "PORT-05"
-ROWS = 100_000
+ROWS = 2_000 if TINY else 100_000
 TYPED = "kisumu"
-ROUNDS = 3
+ROUNDS = 1 if TINY else 3
 TYPING_PAUSE = 0.15  # seconds between keystrokes: a brisk typist
 NO_MATCH = "q"  # typed last: "kisumuq" matches nothing, the slowest case (every row is read)
 
@@ -40,8 +40,9 @@ t0 = time.perf_counter()
 from mou_tracker.cli import AppContext
 from mou_tracker.tui.app import build_app
 url, partnership = sys.argv[1], sys.argv[2] or None
-db = AppContext(url, "bench", partnership).open()
-app = build_app(db, "bench", partnership=partnership, today=date(2026, 11, 29))
+ctx = AppContext(url, None if url.startswith("postgresql") else "bench", partnership)
+db = ctx.open()  # on PostgreSQL the actor is the database login
+app = build_app(db, ctx.user, partnership=partnership, today=date(2026, 11, 29))
 
 async def ready(pilot):
     while getattr(app.screen, "data", None) is None:
@@ -54,7 +55,7 @@ app.run(headless=True, size=(80, 24), auto_pilot=ready)
 """
 
 
-def launch_seconds(url: str, partnership: str = "", runs: int = 3) -> list[float]:
+def launch_seconds(url: str, partnership: str = "", runs: int = ROUNDS) -> list[float]:
     """Wall time from spawning `python` to the dashboard showing its figures, ``runs`` times."""
     out = []
     for _ in range(runs):
@@ -198,7 +199,10 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
+    add_tiny(ap)
     args, _unknown = ap.parse_known_args()
+    if args.tiny:
+        args.scale = TINY_SCALE
 
     print(f"== terminal UI benchmark (portfolio scale {args.scale}) ==")
     demo = ensure_demo(OUT / "tui-demo.db")

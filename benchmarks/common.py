@@ -1,17 +1,39 @@
-"""Shared benchmark helpers: where outputs go, the cached large portfolio, a throwaway PostgreSQL."""
+"""Shared benchmark helpers: where outputs go, the cached large portfolio, a throwaway PostgreSQL.
+
+Every benchmark takes ``--tiny``: the same code paths at a scale that runs in seconds, in a temporary folder
+(nothing cached, nothing reused), printing its figures and checking no goal. CI runs each one that way
+(tests/test_benchmarks.py), so a benchmark that breaks fails the build; `make bench` runs them full size.
+"""
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "out"
-OUT.mkdir(exist_ok=True)
+#: ``--tiny`` on the command line (read at import, since OUT depends on it)
+TINY = "--tiny" in sys.argv[1:]
+#: the portfolio scale of a tiny run: 10 trainings and 250 attendances per partnership
+TINY_SCALE = 0.005
+if TINY:
+    OUT = Path(tempfile.mkdtemp(prefix="mou-bench-tiny-"))
+    atexit.register(shutil.rmtree, OUT, ignore_errors=True)
+else:
+    OUT = Path(__file__).resolve().parent / "out"
+    OUT.mkdir(exist_ok=True)
+
+
+def add_tiny(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--tiny", action="store_true",
+                    help="run every step at a scale of seconds in a temporary folder (CI); no goal is checked")
 
 
 def peak_rss_mb() -> float:
