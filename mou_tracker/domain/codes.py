@@ -22,6 +22,9 @@ INDICATOR_KINDS = ("sum", "level")
 PARTIES = ("hti", "odpp")
 BUDGET_CATEGORIES = ("Training", "Technical support", "Strategic advice", "Personnel", "Travel", "Operations",
                      "Monitoring and evaluation", "Other")
+COMMITMENT_STATUSES = ("Open", "Liquidated")
+OPEN = "Open"
+DEVELOPMENT_CATEGORIES = ("Risk", "Opportunity", "Delay", "Change in context", "Other")
 
 REASON_CATEGORIES = (
     "implementation delay",

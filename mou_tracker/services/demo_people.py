@@ -84,6 +84,24 @@ def _may_act_for_others(services: Services) -> bool:
         "SELECT rolsuper FROM pg_roles WHERE rolname = session_user")).scalar())
 
 
+#: the demo's explanation of a deviation from target, by status (a quarter is signed off only once each is explained)
+EXPLANATIONS = {
+    "below_target": "Below target: activities planned for the quarter moved to the next one (court vacation and "
+                    "staff transfers); the work plan has been adjusted with the partner.",
+    "above_target": "Above target: demand from the counties exceeded the plan and the partner asked for more "
+                    "sessions; the extra work stayed within the budget line.",
+}
+
+
+def _explain_deviations(services: Services, q: Quarter) -> None:
+    """A narrative for each of the quarter's deviations from target that has none yet."""
+    from mou_tracker.services.funder import unexplained_deviations
+
+    assert services._uow is not None
+    for d in unexplained_deviations(services._uow.session, services.partnership_id, q):
+        services.set_narrative(d.code, str(q), EXPLANATIONS[d.status])
+
+
 def plan(services: Services, at: Callable[[date, Callable[[], Any]], None], quarters: Sequence[Quarter],
          start: date, today: date) -> None:
     """Register the demo's users at ``start`` and both parties' sign-offs of each ended quarter."""
@@ -110,6 +128,8 @@ def plan(services: Services, at: Callable[[date, Callable[[], Any]], None], quar
                 if not _may_act_for_others(services):
                     return
                 login = SIGNATORIES[party]
+                with _acting_as(services, "brian.ochieng"):
+                    _explain_deviations(services, q)
                 with _acting_as(services, login):
                     try:
                         sign_off(services, q, party, f"Figures for {q} reviewed with the partner",

@@ -35,13 +35,15 @@ from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
 from mou_tracker.services import sshsig
 from mou_tracker.services.audit import Reason, canonical_json, canonical_value
+from mou_tracker.services.funder import refuse_unexplained
 
 if TYPE_CHECKING:
     from mou_tracker.services.indicators import IndicatorEngine
     from mou_tracker.services.programme import Services, UnitOfWork
 
 #: kinds whose changes can never alter a quarter's figures (the restatement check skips transactions of only these)
-_FIGURE_NEUTRAL = {"period_signoff", "period_lock", "restatement", "user", "party", "narrative"}
+_FIGURE_NEUTRAL = {"period_signoff", "period_lock", "restatement", "user", "party", "narrative", "baseline",
+                   "development", "commitment"}
 
 
 # Figures ----------------------------------------------------------------------------------------------------------
@@ -363,6 +365,7 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
         parties = {p.code: p.name for p in s.execute(select(Party).where(Party.partnership_id == pid)).scalars()}
         if party not in parties:
             raise NotFound(f"no party '{party}' in this partnership (parties: {', '.join(sorted(parties))})")
+        refuse_unexplained(s, pid, q)  # every deviation from target explained first (docs: audit-and-signoff.md)
         signoffs = {x.party: x for x in s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == pid,
                                                                               PeriodSignoff.period == str(q)))
                     .scalars()}

@@ -26,7 +26,7 @@ from mou_tracker.services.audit import AuditWriter, Reason, column_value, row_va
 PERIOD_ATTRS: dict[str, tuple[str, ...]] = {
     "training": ("end_date",), "engagement": ("date",), "milestone": ("completed_on",),
     "expenditure": ("date",), "disbursement": ("date",), "target": ("period",),
-    "result": ("period",), "narrative": ("period",)}
+    "result": ("period",), "narrative": ("period",), "commitment": ("date",), "development": ("date",)}
 
 
 @dataclass

@@ -102,6 +102,7 @@ def test_figures_changed_between_signatures_do_not_lock(programme, db, clock, ke
     bob = Services(db, "bob", clock=clock)
     sign_off(alice, "2025-Q3", "hti", "ok", key=keys["alice"])
     programme.create_training(training("T3", date(2025, 9, 30)))  # not locked yet: no reason needed
+    programme.set_narrative("1.1", "2025-Q3", "A third session was requested by the county")  # 3 of 2: explained
     outcome = sign_off(bob, "2025-Q3", "odpp", key=keys["bob"])
     assert not outcome.locked
     text = "\n".join(outcome.lines())
