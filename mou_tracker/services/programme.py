@@ -19,7 +19,10 @@ from mou_tracker.services.grant import GrantWrites
 from mou_tracker.services.milestones import MilestoneWrites
 from mou_tracker.services.records import (
     ATTENDANCE_FIELDS,
+    BASELINE_FIELDS,
     BUDGET_FIELDS,
+    COMMITMENT_FIELDS,
+    DEVELOPMENT_FIELDS,
     DISBURSEMENT_FIELDS,
     ENGAGEMENT_FIELDS,
     ENTITY_FIELDS,
@@ -46,7 +49,8 @@ class Services(TrainingWrites, SupportWrites, MilestoneWrites, FunderWrites, Gra
 
 
 __all__ = [
-    "ATTENDANCE_FIELDS", "BUDGET_FIELDS", "DISBURSEMENT_FIELDS", "ENGAGEMENT_FIELDS", "ENTITY_FIELDS",
+    "ATTENDANCE_FIELDS", "BASELINE_FIELDS", "BUDGET_FIELDS", "COMMITMENT_FIELDS", "DEVELOPMENT_FIELDS",
+    "DISBURSEMENT_FIELDS", "ENGAGEMENT_FIELDS", "ENTITY_FIELDS",
     "EXPENDITURE_FIELDS", "GRANT_FIELDS", "INDICATOR_FIELDS", "MILESTONE_FIELDS", "NARRATIVE_FIELDS",
     "PARTICIPANT_FIELDS", "RESULT_FIELDS", "TARGET_FIELDS", "TRAINING_FIELDS", "RecognisedParticipant",
     "SaveResult", "Services", "UnitOfWork",
