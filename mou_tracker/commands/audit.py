@@ -137,7 +137,8 @@ def _partnership_id(app: AppContext, db: Any) -> int | None:
 
 
 def _may_see_personal_data(app: AppContext, db: Any) -> None:
-    """Personal data is never shown to an evaluator (SPEC section 7); an admin may show it to one."""
+    """Personal data is never shown to an evaluator (docs/reference/audit-and-signoff.md); an admin may show
+    it to one."""
     from mou_tracker.errors import PermissionDenied
 
     role = app.services(db, read_only=True).role_of()

@@ -172,7 +172,8 @@ class Training(Base):
 
 
 class Participant(Base):
-    """A person trained. ``key`` is the identity rule of SPEC section 3 (staff number, else name + agency)."""
+    """A person trained. ``key`` is the identity rule of docs/reference/indicators.md (staff number, else
+    name + agency)."""
 
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("partnership_id", "key"),)
@@ -416,7 +417,7 @@ class Restatement(Base):
 
 
 class AuditEvent(Base):
-    """One entry of the append-only, hash-chained audit trail (SPEC section 7)."""
+    """One entry of the append-only, hash-chained audit trail (docs/reference/audit-and-signoff.md)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity_kind", "entity_id"),)

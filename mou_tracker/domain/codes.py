@@ -1,4 +1,4 @@
-"""The coded vocabularies of the programme (SPEC sections 3-5 and 7).
+"""The coded vocabularies of the programme (docs/reference: indicators, grant, import-format, audit-and-signoff).
 
 Each vocabulary is a tuple of canonical spellings; ``canonical(value, vocabulary)`` maps user input
 (case-insensitive, trimmed) onto one of them or returns None.

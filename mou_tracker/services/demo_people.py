@@ -1,5 +1,5 @@
 """The demo's people: users of both MoU parties, a signatory each with an Ed25519 key, and the two-party
-signed sign-off of every ended quarter, so a newcomer sees the whole flow (SPEC section 7).
+signed sign-off of every ended quarter, so a newcomer sees the whole flow (docs/reference/audit-and-signoff.md).
 
 The keys are generated into ``demo-keys/`` beside the demo database (a real deployment never lets the
 application see a private key: signatories keep their own and pass ``--key``). ``period certificate``

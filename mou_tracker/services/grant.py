@@ -1,4 +1,4 @@
-"""The grant, its budget lines, the disbursements received and the expenditures (SPEC section 4).
+"""The grant, its budget lines, the disbursements received and the expenditures (docs/reference/grant.md).
 
 Money is exact: amounts in cents, rates as entered up to 10 decimal places (more are rounded half-up, with a
 note on the result), and the amount in the grant currency is amount x rate rounded half-up to cents, once.

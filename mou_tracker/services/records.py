@@ -9,7 +9,7 @@ from decimal import Decimal
 from mou_tracker.domain import codes
 from mou_tracker.services.fields import Field
 
-#: decimal places an exchange rate keeps exactly (SPEC section 4); more are rounded half-up, with a note
+#: decimal places an exchange rate keeps exactly (docs/reference/grant.md); more are rounded half-up, with a note
 RATE_SCALE = 10
 #: the largest rate accepted (units of grant currency per unit of the amount's currency): keeps every rate and
 #: converted amount inside its column on both engines

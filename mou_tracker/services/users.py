@@ -1,5 +1,5 @@
 """Who may do what: registering users with a role, the party they act for, signatory status and their
-OpenSSH Ed25519 public key (SPEC section 2, Roles; section 7, Who may sign).
+OpenSSH Ed25519 public key (docs/reference/cli.md, `user`; audit-and-signoff.md, signing off).
 
 Only a registered admin manages users and keys (on a database with no admin yet, the first registration
 bootstraps one). The application never sees a private key here: ``user key`` takes the ``.pub`` file.

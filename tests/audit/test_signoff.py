@@ -1,4 +1,5 @@
-"""Two-party signed sign-off, locks and restatements (SPEC section 7: Who may sign, What is signed)."""
+"""Two-party signed sign-off, locks and restatements (docs/reference/audit-and-signoff.md: who may sign,
+what is signed)."""
 
 from __future__ import annotations
 
