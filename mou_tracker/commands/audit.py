@@ -153,13 +153,13 @@ def period() -> None:
 
 
 def _party(value: str) -> str:
-    return value.lower()
+    return value.strip().lower()
 
 
 @period.command("signoff")
 @click.argument("quarter", type=PERIOD, metavar="PERIOD")
-@click.option("--party", type=click.Choice(["hti", "odpp"], case_sensitive=False), required=True,
-              help="The party signing off.")
+@click.option("--party", metavar="hti|odpp|CODE", required=True,
+              help="The party signing off: hti, odpp, or another party of the partnership (`partnership list`).")
 @click.option("--key", "key_file", metavar="PRIVATE_KEY", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Your OpenSSH Ed25519 private key file (used to sign, never stored).")

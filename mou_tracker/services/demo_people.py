@@ -86,10 +86,10 @@ def _may_act_for_others(services: Services) -> bool:
 
 #: the demo's explanation of a deviation from target, by status (a quarter is signed off only once each is explained)
 EXPLANATIONS = {
-    "below_target": "Below target: activities planned for the quarter moved to the next one (court vacation and "
-                    "staff transfers); the work plan has been adjusted with the partner.",
-    "above_target": "Above target: demand from the counties exceeded the plan and the partner asked for more "
-                    "sessions; the extra work stayed within the budget line.",
+    "below_target": "Below target this quarter: planned work moved to the next quarter (court vacation and staff "
+                    "transfers); the work plan was adjusted with the partner.",
+    "above_target": "Above target this quarter: more was delivered than planned, at the partner's request and "
+                    "within the budget.",
 }
 
 

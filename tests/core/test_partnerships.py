@@ -163,3 +163,23 @@ def test_each_command_keeps_to_its_partnership(two, db, db_url, tmp_path):
         assert report.exit_code == 0, report.output
         cells = [str(c.value) for ws in load_workbook(out).worksheets for r in ws.iter_rows() for c in r if c.value]
         assert any(title in c for c in cells) and not any(other in c for c in cells)
+
+
+def test_a_party_of_another_partnership_signs_its_quarters(services, db, db_url, tmp_path):
+    """The DCI MoU's parties are HTI and DCI: DCI's signatory signs off with --party dci; a party the
+    partnership does not have is refused, naming its parties."""
+    add_user(services, "tester", "admin")
+    assert run(db_url, "partnership", "add", "DCI-HTI-2026", "--name", "DCI-HTI", "--country", "Kenya", "--start",
+               "2025-06-01", "--party", "hti=Human Trafficking Institute",
+               "--party", "dci=Directorate of Criminal Investigations").exit_code == 0
+    key = register_signatory(services, tmp_path / "keys", "wanjiku", "dci")
+    where = ["--partnership", "DCI-HTI-2026", "period", "signoff", "2025-Q3", "--key", str(key)]
+    out = run(db_url, *where, "--party", "DCI", user="wanjiku")
+    assert out.exit_code == 0, out.output
+    assert "Directorate of Criminal Investigations (DCI) signed off 2025-Q3 as wanjiku" in out.stdout
+    assert "Waiting for HTI" in out.stdout
+    refused = run(db_url, *where, "--party", "odpp", user="wanjiku")
+    assert refused.exit_code == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.output
+    status = run(db_url, "--partnership", "DCI-HTI-2026", "period", "status", "2025-Q3").stdout
+    assert "signed by Directorate of Criminal Investigations (DCI): wanjiku" in status
+    assert "Directorate" not in run(db_url, "--partnership", "ODPP-HTI-2025", "period", "status", "2025-Q3").stdout
