@@ -357,14 +357,14 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
     with services.transaction() as uow:
         s = uow.session
         head = uow.audit.lock_chain()  # appends are serialised from here: the figures are the head's
-        user = _may_sign(s, services.actor, party)
-        if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
-            raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
-                                   f"({user.key_fingerprint}); sign with your own registered key")
         pid = services.partnership_id
         parties = {p.code: p.name for p in s.execute(select(Party).where(Party.partnership_id == pid)).scalars()}
         if party not in parties:
             raise NotFound(f"no party '{party}' in this partnership (parties: {', '.join(sorted(parties))})")
+        user = _may_sign(s, services.actor, party)
+        if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
+            raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
+                                   f"({user.key_fingerprint}); sign with your own registered key")
         refuse_unexplained(s, pid, q)  # every deviation from target explained first (docs: audit-and-signoff.md)
         signoffs = {x.party: x for x in s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == pid,
                                                                               PeriodSignoff.period == str(q)))
