@@ -5,4 +5,4 @@ imports light (click and the standard library): heavy imports go inside the comm
 `mou-tracker --help` and `progress` stay fast.
 """
 
-MODULES = ("report", "importing", "audit", "users", "participants")
+MODULES = ("report", "importing", "audit", "users", "participants", "partnerships")

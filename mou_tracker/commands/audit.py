@@ -92,7 +92,7 @@ def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date 
     db = app.open()
     if include_personal_data:
         _may_see_personal_data(app, db)
-    flt = EventFilter(kind=kind, ref=ref, since=since, until=until)
+    flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, db))
     shown = 0
     for entry in iter_entries(db, flt, include_personal_data=include_personal_data):
         click.echo("\n".join(format_entry(entry)))
@@ -124,13 +124,21 @@ def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | Non
     if include_personal_data:
         _may_see_personal_data(app, db)
     with progress_bar("Exporting the audit trail", None) as advance:
-        summary = export_workbook(db, file, EventFilter(kind=kind, ref=ref, since=since, until=until),
+        flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, db))
+        summary = export_workbook(db, file, flt,
                                   progress=lambda n: advance(n), include_personal_data=include_personal_data)
     click.echo(summary)
 
 
+def _partnership_id(app: AppContext, db: Any) -> int | None:
+    """With --partnership, only that partnership's events (and those of none: users, keys); without it, the
+    whole trail of the database."""
+    return app.services(db, read_only=True).partnership_id if app.partnership else None
+
+
 def _may_see_personal_data(app: AppContext, db: Any) -> None:
-    """Personal data is never shown to an evaluator (SPEC section 7); an admin may show it to one."""
+    """Personal data is never shown to an evaluator (docs/reference/audit-and-signoff.md); an admin may show
+    it to one."""
     from mou_tracker.errors import PermissionDenied
 
     role = app.services(db, read_only=True).role_of()
@@ -145,13 +153,13 @@ def period() -> None:
 
 
 def _party(value: str) -> str:
-    return value.lower()
+    return value.strip().lower()
 
 
 @period.command("signoff")
 @click.argument("quarter", type=PERIOD, metavar="PERIOD")
-@click.option("--party", type=click.Choice(["hti", "odpp"], case_sensitive=False), required=True,
-              help="The party signing off.")
+@click.option("--party", metavar="hti|odpp|CODE", required=True,
+              help="The party signing off: hti, odpp, or another party of the partnership (`partnership list`).")
 @click.option("--key", "key_file", metavar="PRIVATE_KEY", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Your OpenSSH Ed25519 private key file (used to sign, never stored).")

@@ -172,7 +172,8 @@ class Training(Base):
 
 
 class Participant(Base):
-    """A person trained. ``key`` is the identity rule of SPEC section 3 (staff number, else name + agency)."""
+    """A person trained. ``key`` is the identity rule of docs/reference/indicators.md (staff number, else
+    name + agency)."""
 
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("partnership_id", "key"),)
@@ -253,6 +254,8 @@ class Grant(Base):
     amount: Mapped[Decimal]
     start_date: Mapped[date]
     end_date: Mapped[date]
+    #: the negotiated indirect-cost rate, a percentage (26.35 = 26.35 %), applied to the base lines; None = none
+    indirect_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(9, 4))
 
 
 class BudgetLine(Base):
@@ -265,6 +268,8 @@ class BudgetLine(Base):
     name: Mapped[str]
     category: Mapped[str | None] = mapped_column(String(60))
     amount: Mapped[Decimal]
+    #: True when the line's spending is the base the grant's indirect-cost rate applies to; None = not set
+    indirect_base: Mapped[bool | None] = mapped_column(Boolean)
 
 
 #: columns whose scale a migration widened (0004: rates from 6 to 10 decimal places). Events written before
@@ -307,6 +312,54 @@ class Expenditure(Base):
     reference: Mapped[str | None] = mapped_column(String(120))
     training_id: Mapped[int | None] = mapped_column(ForeignKey("training.id"))
     engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"))
+
+
+class Commitment(Base):
+    """An obligation not yet paid (an order placed, a contract signed): the SF-425's unliquidated obligations
+    while Open. Converted to the grant currency as an expenditure is (amount x rate, half-up to cents, once)."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (UniqueConstraint("grant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    date: Mapped[date]
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal | None] = mapped_column(Rate())
+    amount_grant: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class Baseline(Base):
+    """An indicator's baseline: the value before the programme, when and where it was measured."""
+
+    __tablename__ = "baseline"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), unique=True)
+    value: Mapped[Decimal] = mapped_column(ScaledDecimal(18, 2))
+    date: Mapped[date]
+    source: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Development(Base):
+    """A significant development reported to the funder as soon as known (a risk, an opportunity, a delay,
+    a change in context); ``reference``, when given, is the user's own key for it."""
+
+    __tablename__ = "development"
+    __table_args__ = (Index("ix_development_partnership_date", "partnership_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    date: Mapped[date]
+    category: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(120))
 
 
 class PeriodSignoff(Base):
@@ -364,7 +417,7 @@ class Restatement(Base):
 
 
 class AuditEvent(Base):
-    """One entry of the append-only, hash-chained audit trail (SPEC section 7)."""
+    """One entry of the append-only, hash-chained audit trail (docs/reference/audit-and-signoff.md)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity_kind", "entity_id"),)
@@ -424,6 +477,9 @@ ENTITY_MODELS: dict[str, type[Base]] = {
     "budget_line": BudgetLine,
     "disbursement": Disbursement,
     "expenditure": Expenditure,
+    "commitment": Commitment,
+    "baseline": Baseline,
+    "development": Development,
     "period_signoff": PeriodSignoff,
     "period_lock": PeriodLock,
     "restatement": Restatement,

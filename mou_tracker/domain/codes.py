@@ -1,4 +1,4 @@
-"""The coded vocabularies of the programme (SPEC sections 3-5 and 7).
+"""The coded vocabularies of the programme (docs/reference: indicators, grant, import-format, audit-and-signoff).
 
 Each vocabulary is a tuple of canonical spellings; ``canonical(value, vocabulary)`` maps user input
 (case-insensitive, trimmed) onto one of them or returns None.
@@ -22,6 +22,9 @@ INDICATOR_KINDS = ("sum", "level")
 PARTIES = ("hti", "odpp")
 BUDGET_CATEGORIES = ("Training", "Technical support", "Strategic advice", "Personnel", "Travel", "Operations",
                      "Monitoring and evaluation", "Other")
+COMMITMENT_STATUSES = ("Open", "Liquidated")
+OPEN = "Open"
+DEVELOPMENT_CATEGORIES = ("Risk", "Opportunity", "Delay", "Change in context", "Other")
 
 REASON_CATEGORIES = (
     "implementation delay",

@@ -422,6 +422,9 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
                            trainings, problems, f"Training ID: no training '{code}' in this file or the database")
 
     _check_money(book, refs, problems, grant_sheet, training_rows, _codes(engagements), trainings, engagements)
+    from mou_tracker.imports import funder_sheets
+
+    funder_sheets.check(book, refs, problems)
 
 
 def _check_money(book: CheckedWorkbook, refs: References, problems: Problems, grant_sheet: SheetInput | None,
@@ -433,7 +436,7 @@ def _check_money(book: CheckedWorkbook, refs: References, problems: Problems, gr
     disbursements = book.get(S.DISBURSEMENTS)
     expenditures = book.get(S.EXPENDITURES)
     known = list(dict.fromkeys([*file_grants, *refs.grants]))
-    for sheet in (budget, disbursements, expenditures):
+    for sheet in (budget, disbursements, expenditures, book.get(S.COMMITMENTS)):
         if sheet is None or not sheet.rows:
             continue
         default: str | None = None

@@ -6,18 +6,22 @@ the services use reads the cell, so a message about a cell reads exactly as it w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mou_tracker.domain import codes
 from mou_tracker.services.fields import Field
 from mou_tracker.services.programme import (
     ATTENDANCE_FIELDS,
+    BASELINE_FIELDS,
     BUDGET_FIELDS,
+    COMMITMENT_FIELDS,
+    DEVELOPMENT_FIELDS,
     DISBURSEMENT_FIELDS,
     ENGAGEMENT_FIELDS,
     EXPENDITURE_FIELDS,
     GRANT_FIELDS,
     MILESTONE_FIELDS,
+    NARRATIVE_FIELDS,
     RESULT_FIELDS,
     TARGET_FIELDS,
     TRAINING_FIELDS,
@@ -86,10 +90,16 @@ GRANT = SheetSpec("Grant", GRANT_FIELDS, (REASON,))
 BUDGET = SheetSpec("Budget", BUDGET_FIELDS, (GRANT_CODE, REASON))
 DISBURSEMENTS = SheetSpec("Disbursements", DISBURSEMENT_FIELDS, (GRANT_CODE, REASON))
 EXPENDITURES = SheetSpec("Expenditures", EXPENDITURE_FIELDS[:8], (*EXPENDITURE_FIELDS[8:], GRANT_CODE, REASON))
+# What a funder asks for (docs/reference/import-format.md); written by ``funder_sheets``
+BASELINES = SheetSpec("Baselines", BASELINE_FIELDS, (REASON,))
+#: on the sheet a narrative is required (an empty cell would clear one: that is done in the UI, with a reason)
+NARRATIVES = SheetSpec("Narratives", (*NARRATIVE_FIELDS[:2], replace(NARRATIVE_FIELDS[2], required=True)), (REASON,))
+COMMITMENTS = SheetSpec("Commitments", COMMITMENT_FIELDS, (GRANT_CODE, REASON))
+DEVELOPMENTS = SheetSpec("Developments", DEVELOPMENT_FIELDS, (REASON,))
 
 #: every sheet, in SPEC order (also the template's order)
-SHEETS: tuple[SheetSpec, ...] = (TRAININGS, PARTICIPANTS, ENGAGEMENTS, MILESTONES, RESULTS, TARGETS, GRANT, BUDGET,
-                                 DISBURSEMENTS, EXPENDITURES)
+SHEETS: tuple[SheetSpec, ...] = (TRAININGS, PARTICIPANTS, ENGAGEMENTS, MILESTONES, RESULTS, TARGETS, BASELINES,
+                                 NARRATIVES, GRANT, BUDGET, DISBURSEMENTS, EXPENDITURES, COMMITMENTS, DEVELOPMENTS)
 
 
 def spec_for(sheet_name: str) -> SheetSpec | None:

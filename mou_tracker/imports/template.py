@@ -1,4 +1,4 @@
-"""Builds ``templates/xlsx/import_template.xlsx``: a ready blank import workbook (SPEC section 5).
+"""Builds ``templates/xlsx/import_template.xlsx``: a ready blank import workbook (docs/reference/import-format.md).
 
     .venv/bin/python -m mou_tracker.imports.template [OUT.xlsx]
 
@@ -53,6 +53,15 @@ SHEET_NOTES = {
                      "converts to the grant currency (amount x rate) and is required when the currency differs.",
     "Expenditures": "Spending. Expenditure ID is your own key; Line code names a budget line; Rate as for "
                     "disbursements.",
+    "Baselines": "One row per indicator: its value before the programme, when and where it was measured.",
+    "Narratives": "The explanation shown beside an indicator for a quarter: one row per indicator and quarter. "
+                  "Every indicator below or above its target in a quarter needs one before the quarter can be "
+                  "signed off.",
+    "Commitments": "Obligations not yet paid (orders placed, contracts signed). Commitment ID is your own key; "
+                   "Open ones are the unliquidated obligations of the funder's financial report; set the Status "
+                   "to Liquidated once paid (and record the payment as an expenditure). Rate as for disbursements.",
+    "Developments": "Significant developments to report to the funder as soon as known: risks, opportunities, "
+                    "delays, changes in context. A Reference, when given, is your own key for the development.",
 }
 
 GENERAL = (
@@ -139,31 +148,34 @@ def build_template(path: Path) -> Path:
     return path
 
 
-def _lists_sheet(wb: Any) -> dict[str, str]:
-    """The hidden sheet holding each drop-down list; returns label -> its range."""
+def _lists_sheet(wb: Any) -> dict[tuple[str, ...], str]:
+    """The hidden sheet holding each drop-down list; returns its values -> its range (two columns of one label,
+    such as the Status of a milestone and of a commitment, have lists of their own)."""
     ws = wb.create_sheet(LISTS_SHEET)
     ws.sheet_state = "hidden"
-    ranges: dict[str, str] = {}
+    ranges: dict[tuple[str, ...], str] = {}
     column = 0
     for spec in SHEETS:
         for f in spec.columns:
             values = vocabulary(f)
-            if not values or f.label in ranges:
+            if not values or values in ranges:
                 continue
             letter = column_letter(column)
             ws.cell(row=1, column=column + 1, value=f.label)
             for r, value in enumerate(values, start=2):
                 ws.cell(row=r, column=column + 1, value=value)
-            ranges[f.label] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+            ranges[values] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
             column += 1
     return ranges
 
 
-def _validate(ws: Any, f: Field, letter: str, lists: dict[str, str], DataValidation: Any) -> None:  # noqa: N803
+def _validate(ws: Any, f: Field, letter: str, lists: dict[tuple[str, ...], str],
+              DataValidation: Any) -> None:  # noqa: N803
     target = f"{letter}2:{letter}{LAST_ROW}"
     dv = None
-    if vocabulary(f):
-        dv = DataValidation(type="list", formula1=lists[f.label], allow_blank=True)
+    values = vocabulary(f)
+    if values:
+        dv = DataValidation(type="list", formula1=lists[values], allow_blank=True)
         dv.error = f"{f.label}: {describe(f)}"
     elif f.kind == "date":
         dv = DataValidation(type="date", operator="between", allow_blank=True,

@@ -39,6 +39,7 @@ from mou_tracker.db.models import (
 )
 from mou_tracker.domain.identity import normalise_staff_number, participant_ref
 from mou_tracker.errors import ReasonRequired, ValidationError
+from mou_tracker.imports import funder_sheets
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
 from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
@@ -93,7 +94,8 @@ class Writer:
             (S.GRANT, self.grants), (S.BUDGET, self.budget), (S.TRAININGS, self.trainings),
             (S.PARTICIPANTS, self.participants), (S.ENGAGEMENTS, self.engagements),
             (S.MILESTONES, self.milestones), (S.DISBURSEMENTS, self.disbursements),
-            (S.EXPENDITURES, self.expenditures), (S.TARGETS, self.targets), (S.RESULTS, self.results)]
+            (S.EXPENDITURES, self.expenditures), (S.TARGETS, self.targets), (S.RESULTS, self.results),
+            *funder_sheets.steps(self)]
         done: dict[str, SheetSummary] = {}
         for spec, step in steps:
             sheet = self.book.get(spec)

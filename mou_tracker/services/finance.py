@@ -1,16 +1,18 @@
-"""Grant tracking figures (SPEC section 4): spent, remaining, utilisation, variance, burn, cash, warnings and
-cost per result. Read-side only; the UI and the reports both take their finance figures from here."""
+"""Grant tracking figures (docs/reference/grant.md): spent, remaining, utilisation, variance, burn, cash, warnings
+and cost per result; and the funder's SF-425 lines (``sf425``). Read-side only; the UI and the reports both
+take their finance figures from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mou_tracker.db.models import BudgetLine, Disbursement, Expenditure, Grant
+from mou_tracker.db.models import BudgetLine, Commitment, Disbursement, Expenditure, Grant
 from mou_tracker.domain.money import round_1dp, round_money
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.services.indicators import IndicatorEngine
@@ -149,3 +151,120 @@ def _warnings(g: GrantFigures) -> list[str]:
             out.append(f"at {g.currency} {g.burn_rate:,.2f}/month {g.currency} {unspent:,.2f} ({share} %) "
                        f"would be left unspent when the grant ends on {g.end_date.isoformat()}")
     return out
+
+
+# The funder's financial summary: the SF-425 lines (docs/reference/grant.md) ------------------------------------
+SF425_DRAFT = ("Draft computed from the records, for the grantee's financial officer to review before filing "
+               "the Federal Financial Report (SF-425)")
+
+
+@dataclass(frozen=True)
+class SF425Line:
+    line: str  # "10a" ... "10h", "11"
+    label: str
+    amount: Decimal
+    #: how the figure was computed, naming the records it adds up
+    how: str
+
+
+@dataclass(frozen=True)
+class IndirectExpense:
+    """Line 11: the rate (None when the grant has none), the base it applies to and the amount charged."""
+
+    rate: Decimal | None
+    base: Decimal
+    amount_charged: Decimal
+    base_lines: tuple[str, ...]
+    how: str
+
+
+@dataclass(frozen=True)
+class SF425:
+    grant_code: str
+    funder: str
+    currency: str
+    award_start: date
+    as_at: date
+    lines: tuple[SF425Line, ...]
+    indirect: IndirectExpense
+    notes: tuple[str, ...] = ()
+    draft: str = SF425_DRAFT
+
+    def line(self, code: str) -> SF425Line:
+        return next(x for x in self.lines if x.line == code)
+
+    def amount(self, code: str) -> Decimal:
+        return self.line(code).amount
+
+
+def _money_sum(session: Session, column: Any, *where: Any) -> tuple[Decimal, int]:
+    total, count = session.execute(select(func.sum(column), func.count()).where(*where)).one()
+    return total or D0, count
+
+
+def _records(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def sf425(session: Session, partnership_id: int, as_at: date) -> list[SF425]:
+    """The SF-425 lines of every grant of the partnership, cumulative from the award start to ``as_at``
+    (records dated on or before it; any dated before the award start are included, and said so)."""
+    grants = session.execute(select(Grant).where(Grant.partnership_id == partnership_id)
+                             .order_by(Grant.start_date, Grant.code)).scalars().all()
+    return [_sf425(session, g, as_at) for g in grants]
+
+
+def _sf425(session: Session, g: Grant, as_at: date) -> SF425:
+    cur = g.currency
+    span = f"dated {g.start_date.isoformat()} (award start) to {as_at.isoformat()}"
+    converted = f"each in {cur} as recorded (amount x rate, rounded half-up to cents once)"
+    receipts, n_disb = _money_sum(session, Disbursement.amount_grant, Disbursement.grant_id == g.id,
+                                  Disbursement.date <= as_at)
+    direct, n_exp = _money_sum(session, Expenditure.amount_grant, Expenditure.grant_id == g.id,
+                               Expenditure.date <= as_at)
+    base_lines = session.execute(select(BudgetLine).where(BudgetLine.grant_id == g.id,
+                                                          BudgetLine.indirect_base.is_(True))
+                                 .order_by(BudgetLine.code)).scalars().all()
+    base, n_base = _money_sum(session, Expenditure.amount_grant, Expenditure.grant_id == g.id,
+                              Expenditure.date <= as_at,
+                              Expenditure.budget_line_id.in_([b.id for b in base_lines]))
+    rate = g.indirect_rate
+    charged = round_money(base * rate / 100) if rate else D0
+    codes = tuple(b.code for b in base_lines)
+    if rate:
+        how11 = (f"{rate.normalize():f} % of the base: {_records(n_base, 'expenditure')} {span} on the base "
+                 f"line(s) {', '.join(codes) or 'none marked'} ({cur} {base:,.2f}), rounded half-up to cents once")
+    else:
+        how11 = f"grant {g.code} has no indirect-cost rate: nothing is charged"
+    indirect = IndirectExpense(rate, base, charged, codes, how11)
+    open_obl, n_open = _money_sum(session, Commitment.amount_grant, Commitment.grant_id == g.id,
+                                  Commitment.date <= as_at, Commitment.status == "Open")
+    disbursed = direct + charged
+    plus_indirect = f" plus the indirect cost charged on line 11 ({cur} {charged:,.2f})" if rate else ""
+    lines = (
+        SF425Line("10a", "Cash receipts", receipts,
+                  f"Sum of {_records(n_disb, 'disbursement')} received {span}, {converted}"),
+        SF425Line("10b", "Cash disbursements", disbursed,
+                  f"Sum of {_records(n_exp, 'expenditure')} {span}, {converted}{plus_indirect}"),
+        SF425Line("10c", "Cash on hand (10a - 10b)", receipts - disbursed, "10a minus 10b"),
+        SF425Line("10d", "Total federal funds authorised", g.amount, f"The award amount of grant {g.code}"),
+        SF425Line("10e", "Federal share of expenditures", disbursed,
+                  "As 10b: every expenditure recorded is charged to the grant (no recipient share is recorded)"),
+        SF425Line("10f", "Federal share of unliquidated obligations", open_obl,
+                  f"Sum of {_records(n_open, 'commitment')} with status Open {span}, {converted}"),
+        SF425Line("10g", "Total federal share (10e + 10f)", disbursed + open_obl, "10e plus 10f"),
+        SF425Line("10h", "Unobligated balance of federal funds (10d - 10g)", g.amount - disbursed - open_obl,
+                  "10d minus 10g"),
+        SF425Line("11", "Indirect expense charged", charged, how11),
+    )
+    notes = []
+    early = [_records(n, what) for n, what in (
+        (session.execute(select(func.count()).where(Disbursement.grant_id == g.id,
+                                                    Disbursement.date < g.start_date)).scalar_one(), "disbursement"),
+        (session.execute(select(func.count()).where(Expenditure.grant_id == g.id,
+                                                    Expenditure.date < g.start_date)).scalar_one(), "expenditure"),
+    ) if n]
+    if early:
+        notes.append(f"{' and '.join(early)} dated before the award start {g.start_date.isoformat()} are included "
+                     "(pre-award costs)")
+    return SF425(g.code, g.funder, cur, g.start_date, as_at, lines, indirect, tuple(notes))

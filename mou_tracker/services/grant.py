@@ -1,4 +1,4 @@
-"""The grant, its budget lines, the disbursements received and the expenditures (SPEC section 4).
+"""The grant, its budget lines, the disbursements received and the expenditures (docs/reference/grant.md).
 
 Money is exact: amounts in cents, rates as entered up to 10 decimal places (more are rounded half-up, with a
 note on the result), and the amount in the grant currency is amount x rate rounded half-up to cents, once.
@@ -6,7 +6,7 @@ note on the result), and the amount in the grant currency is amount x rate round
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,10 @@ from mou_tracker.services.core import ServiceCore, raise_problems
 from mou_tracker.services.fields import TOO_LARGE, parse_fields
 from mou_tracker.services.records import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
 from mou_tracker.services.unit_of_work import SaveResult, UnitOfWork
+
+#: parses a ledger entry's values: (uow, values, grant code, notes) -> (grant, columns, problems)
+LedgerData = Callable[[UnitOfWork, Mapping[str, Any], "str | None", list[str]],
+                      "tuple[Grant | None, dict[str, Any], list[Problem]]"]
 
 
 def converted(data: Mapping[str, Any], grant_currency: str, problems: list[Problem]) -> Decimal | None:
@@ -219,15 +223,9 @@ class GrantWrites(ServiceCore):
         data, problems = parse_fields(EXPENDITURE_FIELDS, dict(values), notes=notes)
         g = self._grant_or_problem(uow, grant_code, problems)
         data["amount_grant"] = converted(data, g.currency, problems) if g is not None else None
-        line_code = data.pop("line_code", None)
+        self._resolve_line(uow, g, data, problems)
         training_code = data.pop("training_code", None)
         engagement_code = data.pop("engagement_code", None)
-        if line_code and g is not None:
-            line = self._line(uow, g, line_code)
-            if line is None:
-                problems.append(Problem("Line code", f"no budget line '{line_code}' in grant {g.code}"))
-            else:
-                data["budget_line_id"] = line.id
         data["training_id"] = data["engagement_id"] = None
         if training_code:
             t = self._find(uow, Training, training_code)
@@ -243,46 +241,72 @@ class GrantWrites(ServiceCore):
                 data["engagement_id"] = e.id
         return g, data, problems
 
+    def _resolve_line(self, uow: UnitOfWork, g: Grant | None, data: dict[str, Any], problems: list[Problem]) -> None:
+        """Replace ``line_code`` in ``data`` by the budget line's id, or add the problem."""
+        line_code = data.pop("line_code", None)
+        if line_code and g is not None:
+            line = self._line(uow, g, line_code)
+            if line is None:
+                problems.append(Problem("Line code", f"no budget line '{line_code}' in grant {g.code}"))
+            else:
+                data["budget_line_id"] = line.id
+
     def _expenditure(self, uow: UnitOfWork, g: Grant, code: str) -> Expenditure | None:
-        return uow.session.execute(select(Expenditure).where(Expenditure.grant_id == g.id,
-                                                             Expenditure.code == code)).scalar()
+        return self._ledger_entry(uow, Expenditure, g, code)
+
+    @staticmethod
+    def _ledger_entry(uow: UnitOfWork, model: Any, g: Grant, code: str) -> Any:
+        return uow.session.execute(select(model).where(model.grant_id == g.id, model.code == code)).scalar()
+
+    def _create_ledger(self, kind: str, model: Any, label: str, data_of: LedgerData, values: Mapping[str, Any],
+                       grant_code: str | None, reason: Reason | None) -> SaveResult:
+        """Add an expenditure or a commitment: an ID unique in its grant, every problem at once."""
+        notes: list[str] = []
+        with self.unit_of_work() as uow:
+            g, data, problems = data_of(uow, values, grant_code, notes)
+            if g is not None and data.get("code"):
+                self._refuse_taken(uow, model, kind, label, data["code"], "description",
+                                   scope=model.grant_id == g.id, also=problems)
+            raise_problems(problems)
+            assert g is not None
+            result = uow.create(kind, model(grant_id=g.id, **data), data["code"], self.partnership_id, reason)
+            result.notes += notes
+            uow.commit()
+            return result
+
+    def _update_ledger(self, kind: str, model: Any, data_of: LedgerData, code: str, values: Mapping[str, Any],
+                       grant_code: str | None, reason: Reason | None) -> SaveResult:
+        notes: list[str] = []
+        with self.unit_of_work() as uow:
+            g = self._grant(uow, grant_code)
+            x = self._ledger_entry(uow, model, g, code)
+            if x is None:
+                raise NotFound(f"no {kind} '{code}'")
+            _g, data, problems = data_of(uow, {**dict(values), "code": code}, g.code, notes)
+            raise_problems(problems)
+            result = uow.update(kind, x, data, x.code, self.partnership_id, reason)
+            result.notes += notes
+            uow.commit()
+            return result
+
+    def _delete_ledger(self, kind: str, model: Any, code: str, reason: Reason | None, grant_code: str | None) -> None:
+        with self.unit_of_work() as uow:
+            g = self._grant(uow, grant_code)
+            x = self._ledger_entry(uow, model, g, code)
+            if x is None:
+                raise NotFound(f"no {kind} '{code}'")
+            uow.delete(kind, x, code, self.partnership_id, reason)
+            uow.commit()
 
     def create_expenditure(self, values: Mapping[str, Any], grant_code: str | None = None,
                            reason: Reason | None = None) -> SaveResult:
-        notes: list[str] = []
-        with self.unit_of_work() as uow:
-            g, data, problems = self._expenditure_data(uow, values, grant_code, notes)
-            if g is not None and data.get("code"):
-                self._refuse_taken(uow, Expenditure, "expenditure", "Expenditure ID", data["code"], "description",
-                                   scope=Expenditure.grant_id == g.id, also=problems)
-            raise_problems(problems)
-            assert g is not None
-            result = uow.create("expenditure", Expenditure(grant_id=g.id, **data), data["code"], self.partnership_id,
-                                reason)
-            result.notes += notes
-            uow.commit()
-            return result
+        return self._create_ledger("expenditure", Expenditure, "Expenditure ID", self._expenditure_data, values,
+                                   grant_code, reason)
 
     def update_expenditure(self, code: str, values: Mapping[str, Any], grant_code: str | None = None,
                            reason: Reason | None = None) -> SaveResult:
-        notes: list[str] = []
-        with self.unit_of_work() as uow:
-            g = self._grant(uow, grant_code)
-            x = self._expenditure(uow, g, code)
-            if x is None:
-                raise NotFound(f"no expenditure '{code}'")
-            _g, data, problems = self._expenditure_data(uow, {**dict(values), "code": code}, g.code, notes)
-            raise_problems(problems)
-            result = uow.update("expenditure", x, data, x.code, self.partnership_id, reason)
-            result.notes += notes
-            uow.commit()
-            return result
+        return self._update_ledger("expenditure", Expenditure, self._expenditure_data, code, values, grant_code,
+                                   reason)
 
     def delete_expenditure(self, code: str, reason: Reason | None, grant_code: str | None = None) -> None:
-        with self.unit_of_work() as uow:
-            g = self._grant(uow, grant_code)
-            x = self._expenditure(uow, g, code)
-            if x is None:
-                raise NotFound(f"no expenditure '{code}'")
-            uow.delete("expenditure", x, code, self.partnership_id, reason)
-            uow.commit()
+        self._delete_ledger("expenditure", Expenditure, code, reason, grant_code)

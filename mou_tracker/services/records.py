@@ -9,7 +9,7 @@ from decimal import Decimal
 from mou_tracker.domain import codes
 from mou_tracker.services.fields import Field
 
-#: decimal places an exchange rate keeps exactly (SPEC section 4); more are rounded half-up, with a note
+#: decimal places an exchange rate keeps exactly (docs/reference/grant.md); more are rounded half-up, with a note
 RATE_SCALE = 10
 #: the largest rate accepted (units of grant currency per unit of the amount's currency): keeps every rate and
 #: converted amount inside its column on both engines
@@ -122,6 +122,29 @@ EXPENDITURE_FIELDS = (
     Field("training_code", "Training ID", max_len=60),
     Field("engagement_code", "Engagement ID", max_len=60),
 )
+#: a commitment is recorded as an expenditure is (date, budget line, description, amount, currency, rate)
+COMMITMENT_FIELDS = (
+    Field("code", "Commitment ID", required=True, max_len=60),
+    *EXPENDITURE_FIELDS[1:7],
+    Field("status", "Status", "code", required=True, vocab=codes.COMMITMENT_STATUSES),
+)
+BASELINE_FIELDS = (
+    Field("indicator_code", "Indicator code", required=True, max_len=20),
+    Field("value", "Value", "decimal", required=True),
+    Field("date", "Date", "date", required=True),
+    Field("source", "Source", max_len=2000),
+    Field("comment", "Comment", max_len=4000),
+)
+DEVELOPMENT_FIELDS = (
+    Field("date", "Date", "date", required=True),
+    Field("category", "Category", "code", required=True, vocab=codes.DEVELOPMENT_CATEGORIES),
+    Field("text", "Text", required=True, max_len=4000),
+    Field("reference", "Reference", max_len=120),
+)
+#: the grant's indirect-cost rate, a percentage kept exactly to 4 decimal places (``set_indirect_rate``)
+INDIRECT_RATE_FIELD = Field("indirect_rate", "Indirect cost rate (%)", "decimal", scale=4, minimum=D0,
+                            maximum=Decimal(1000))
+INDIRECT_BASE_FIELD = Field("indirect_base", "Indirect cost base")
 INDICATOR_FIELDS = (
     Field("code", "Indicator code", required=True, max_len=20),
     Field("name", "Name", required=True),
@@ -146,9 +169,12 @@ ENTITY_FIELDS: dict[str, tuple[Field, ...]] = {
     "result": RESULT_FIELDS,
     "target": TARGET_FIELDS,
     "narrative": NARRATIVE_FIELDS,
-    "grant": GRANT_FIELDS,
-    "budget_line": BUDGET_FIELDS,
+    "grant": (*GRANT_FIELDS, INDIRECT_RATE_FIELD),
+    "budget_line": (*BUDGET_FIELDS, INDIRECT_BASE_FIELD),
     "disbursement": DISBURSEMENT_FIELDS,
     "expenditure": EXPENDITURE_FIELDS,
     "indicator": INDICATOR_FIELDS,
+    "commitment": COMMITMENT_FIELDS,
+    "baseline": BASELINE_FIELDS,
+    "development": DEVELOPMENT_FIELDS,
 }

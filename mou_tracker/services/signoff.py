@@ -35,13 +35,15 @@ from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
 from mou_tracker.services import sshsig
 from mou_tracker.services.audit import Reason, canonical_json, canonical_value
+from mou_tracker.services.funder import refuse_unexplained
 
 if TYPE_CHECKING:
     from mou_tracker.services.indicators import IndicatorEngine
     from mou_tracker.services.programme import Services, UnitOfWork
 
 #: kinds whose changes can never alter a quarter's figures (the restatement check skips transactions of only these)
-_FIGURE_NEUTRAL = {"period_signoff", "period_lock", "restatement", "user", "party", "narrative"}
+_FIGURE_NEUTRAL = {"period_signoff", "period_lock", "restatement", "user", "party", "narrative", "baseline",
+                   "development", "commitment"}
 
 
 # Figures ----------------------------------------------------------------------------------------------------------
@@ -355,14 +357,15 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
     with services.transaction() as uow:
         s = uow.session
         head = uow.audit.lock_chain()  # appends are serialised from here: the figures are the head's
-        user = _may_sign(s, services.actor, party)
-        if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
-            raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
-                                   f"({user.key_fingerprint}); sign with your own registered key")
         pid = services.partnership_id
         parties = {p.code: p.name for p in s.execute(select(Party).where(Party.partnership_id == pid)).scalars()}
         if party not in parties:
             raise NotFound(f"no party '{party}' in this partnership (parties: {', '.join(sorted(parties))})")
+        user = _may_sign(s, services.actor, party)
+        if sshsig.public_line(private.public_key()) != " ".join((user.public_key or "").split()[:2]):
+            raise PermissionDenied(f"the private key given is not the one registered for {services.actor} "
+                                   f"({user.key_fingerprint}); sign with your own registered key")
+        refuse_unexplained(s, pid, q)  # every deviation from target explained first (docs: audit-and-signoff.md)
         signoffs = {x.party: x for x in s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == pid,
                                                                               PeriodSignoff.period == str(q)))
                     .scalars()}

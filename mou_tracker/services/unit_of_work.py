@@ -1,9 +1,9 @@
 """The unit of work: one write transaction that rolls back unless it is committed (cosmicpython's pattern).
 
 Every create, update and delete of a record goes through ``UnitOfWork.create/update/delete``, which write the
-audit event in the same transaction, ask for a reason where the SPEC requires one (a deletion, a change to a
-record in a locked quarter, or whatever the caller says needs one) and report what they did as a
-``SaveResult``. Other modules (sign-off, the importer) write through these public methods only.
+audit event in the same transaction, ask for a reason where docs/reference/audit-and-signoff.md requires one
+(a deletion, a change to a record in a locked quarter, or whatever the caller says needs one) and report what
+they did as a ``SaveResult``. Other modules (sign-off, the importer) write through these public methods only.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mou_tracker.services.audit import AuditWriter, Reason, column_value, row_va
 PERIOD_ATTRS: dict[str, tuple[str, ...]] = {
     "training": ("end_date",), "engagement": ("date",), "milestone": ("completed_on",),
     "expenditure": ("date",), "disbursement": ("date",), "target": ("period",),
-    "result": ("period",), "narrative": ("period",)}
+    "result": ("period",), "narrative": ("period",), "commitment": ("date",), "development": ("date",)}
 
 
 @dataclass

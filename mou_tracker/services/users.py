@@ -1,5 +1,5 @@
 """Who may do what: registering users with a role, the party they act for, signatory status and their
-OpenSSH Ed25519 public key (SPEC section 2, Roles; section 7, Who may sign).
+OpenSSH Ed25519 public key (docs/reference/cli.md, `user`; audit-and-signoff.md, signing off).
 
 Only a registered admin manages users and keys (on a database with no admin yet, the first registration
 bootstraps one). The application never sees a private key here: ``user key`` takes the ``.pub`` file.
@@ -49,7 +49,8 @@ class UserOutcome:
     message: str
 
 
-def _check_admin(uow: Any, actor: str, what: str) -> None:
+def check_admin(uow: Any, actor: str, what: str) -> None:
+    """Refuse ``actor`` unless they are an admin; on a database with no admin yet anyone may (bootstrap)."""
     uow.audit.lock_chain()  # first: on PostgreSQL this refuses an actor who is not the database login
     session = uow.session
     admins = session.execute(select(User.name).where(User.role == "admin")).scalars().all()
@@ -74,7 +75,7 @@ def add_user(services: Services, name: str, role: str, party: str | None = None,
         raise ValidationError(problems)
     with services.transaction() as uow:
         s = uow.session
-        _check_admin(uow, services.actor, "add users or change roles")
+        check_admin(uow, services.actor, "add users or change roles")
         if party_c is not None:
             known = sorted(set(s.execute(select(Party.code)).scalars()))
             if party_c not in known:
@@ -112,7 +113,7 @@ def set_key(services: Services, name: str, public_key_file: Path | str) -> UserO
     fp = sshsig.fingerprint(key)
     with services.transaction() as uow:
         s = uow.session
-        _check_admin(uow, services.actor, "register keys")
+        check_admin(uow, services.actor, "register keys")
         user = s.execute(select(User).where(User.name == name.strip())).scalar()
         if user is None:
             raise NotFound(f"no user '{name}': register them first with `user add {name} --role ...`")

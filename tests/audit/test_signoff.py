@@ -1,4 +1,5 @@
-"""Two-party signed sign-off, locks and restatements (SPEC section 7: Who may sign, What is signed)."""
+"""Two-party signed sign-off, locks and restatements (docs/reference/audit-and-signoff.md: who may sign,
+what is signed)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from mou_tracker.services.users import add_user
 from mou_tracker.services.verify import verify_chain
 from tests.audit.conftest import raw_sql
 from tests.audit.signers import make_key, register_signatory
-from tests.helpers import as_user, training
+from tests.helpers import as_user, table_counts, training
 
 
 def run(db_url: str, *args: str, user: str = "tester"):
@@ -102,6 +103,7 @@ def test_figures_changed_between_signatures_do_not_lock(programme, db, clock, ke
     bob = Services(db, "bob", clock=clock)
     sign_off(alice, "2025-Q3", "hti", "ok", key=keys["alice"])
     programme.create_training(training("T3", date(2025, 9, 30)))  # not locked yet: no reason needed
+    programme.set_narrative("1.1", "2025-Q3", "A third session was requested by the county")  # 3 of 2: explained
     outcome = sign_off(bob, "2025-Q3", "odpp", key=keys["bob"])
     assert not outcome.locked
     text = "\n".join(outcome.lines())
@@ -258,8 +260,13 @@ def test_quarter_that_has_not_ended_cannot_be_signed_or_locked(programme, db, cl
         lock_period(programme, "2025-Q4", "too early")
 
 
-def test_unknown_party_and_bad_period_are_usage_errors(programme, db_url, keys):
+def test_unknown_party_is_refused_and_bad_period_is_a_usage_error(programme, db, db_url, keys):
     key = str(keys["alice"])
-    assert run(db_url, "period", "signoff", "2025-Q3", "--party", "dci", "--key", key).exit_code == 2
+    # the parties are the partnership's own (a DCI MoU has a dci party): a code it lacks is refused as data
+    before = table_counts(db)
+    out = run(db_url, "period", "signoff", "2025-Q3", "--party", "dci", "--key", key)
+    assert out.exit_code == 1 and out.stderr.strip() == ("error: no party 'dci' in this partnership (parties: hti, "
+                                                         "odpp)"), out.output
+    assert table_counts(db) == before
     assert run(db_url, "period", "signoff", "2025-Q5", "--party", "hti", "--key", key).exit_code == 2
     assert run(db_url, "period", "signoff", "2025-Q3", "--party", "hti").exit_code == 2  # --key is required

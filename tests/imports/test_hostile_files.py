@@ -214,4 +214,4 @@ def test_nothing_but_foreign_sheets(services, tmp_path):
     (tmp_path / "other.xlsx").write_bytes(buffer.getvalue())
     assert refused(services, tmp_path / "other.xlsx")[0].startswith(
         "other.xlsx: holds none of the import sheets (Trainings, Participants, Engagements, Milestones, Results, "
-        "Targets, Grant, Budget, Disbursements, Expenditures)")
+        "Targets, Baselines, Narratives, Grant, Budget, Disbursements, Expenditures, Commitments, Developments)")

@@ -1,4 +1,4 @@
-"""templates/xlsx/import_template.xlsx: the sheets and headers of SPEC section 5, drop-down lists for the coded
+"""templates/xlsx/import_template.xlsx: the sheets and headers of the import format, drop-down lists for the coded
 columns, date formats, instructions; filled with valid rows and imported, everything lands."""
 
 from datetime import date
@@ -9,12 +9,16 @@ from sqlalchemy import func, select
 
 from mou_tracker.db.models import (
     Attendance,
+    Baseline,
     BudgetLine,
+    Commitment,
+    Development,
     Disbursement,
     Engagement,
     Expenditure,
     Grant,
     Milestone,
+    Narrative,
     Result,
     Target,
     Training,
@@ -24,7 +28,7 @@ from mou_tracker.imports import import_workbook
 from mou_tracker.imports.template import build_template, template_path
 from tests.imports.helpers import sample_sheets
 
-# SPEC section 5, copied by hand: the contract the partners fill in offline
+# docs/reference/import-format.md, copied by hand: the contract the partners fill in offline
 SPEC_COLUMNS = {
     "Trainings": ["Training ID", "Title", "Topic", "Start date", "End date", "County", "Venue", "Delivery", "Lead",
                   "Cost", "Currency"],
@@ -36,16 +40,30 @@ SPEC_COLUMNS = {
                    "Reason"],
     "Results": ["Indicator code", "Period", "Value", "Source"],
     "Targets": ["Indicator code", "Period", "Target"],
+    "Baselines": ["Indicator code", "Value", "Date", "Source", "Comment"],
+    "Narratives": ["Indicator code", "Period", "Narrative"],
     "Grant": ["Grant code", "Funder", "Currency", "Amount", "Start date", "End date"],
     "Budget": ["Line code", "Name", "Category", "Amount"],
     "Disbursements": ["Date", "Amount", "Currency", "Rate", "Reference"],
     "Expenditures": ["Expenditure ID", "Date", "Line code", "Description", "Amount", "Currency", "Rate", "Reference"],
+    "Commitments": ["Commitment ID", "Date", "Line code", "Description", "Amount", "Currency", "Rate", "Status"],
+    "Developments": ["Date", "Category", "Text", "Reference"],
+}
+#: rows for the funder's sheets, beside the sample's grant and budget lines
+FUNDER_ROWS = {
+    "Baselines": [{"Indicator code": "OC1", "Value": 3, "Date": date(2025, 4, 30), "Source": "ODPP report"}],
+    "Narratives": [{"Indicator code": "1.1", "Period": "2025-Q3", "Narrative": "On track"}],
+    "Commitments": [{"Commitment ID": "C1", "Date": date(2025, 7, 1), "Line code": "BL1", "Description": "Venue",
+                     "Amount": 900, "Currency": "USD", "Status": "Open"}],
+    "Developments": [{"Date": date(2025, 8, 4), "Category": "Risk", "Text": "Elections", "Reference": "DEV-1"}],
 }
 CODED = {("Trainings", "County"): codes.KENYA_COUNTIES, ("Trainings", "Delivery"): codes.DELIVERIES,
          ("Trainings", "Lead"): codes.LEADS, ("Participants", "Sex"): codes.SEXES,
          ("Participants", "Agency"): codes.AGENCIES, ("Engagements", "Type"): codes.ENGAGEMENT_TYPES,
          ("Engagements", "County"): codes.KENYA_COUNTIES, ("Milestones", "Workstream"): codes.WORKSTREAMS,
-         ("Milestones", "Owner"): codes.OWNERS, ("Milestones", "Status"): codes.MILESTONE_STATUSES}
+         ("Milestones", "Owner"): codes.OWNERS, ("Milestones", "Status"): codes.MILESTONE_STATUSES,
+         ("Commitments", "Status"): codes.COMMITMENT_STATUSES,
+         ("Developments", "Category"): codes.DEVELOPMENT_CATEGORIES}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +115,7 @@ def test_the_committed_template_is_what_the_builder_makes(template, tmp_path):
 
 def test_the_template_filled_with_valid_rows_imports_completely(services, db, tmp_path):
     wb = load_workbook(template_path())
-    sheets = sample_sheets()
+    sheets = {**sample_sheets(), **FUNDER_ROWS}
     for name, rows in sheets.items():
         ws = wb[name]
         columns = headers(ws)
@@ -111,10 +129,11 @@ def test_the_template_filled_with_valid_rows_imports_completely(services, db, tm
     with db.reading() as s:
         counted = {m.__name__: s.execute(select(func.count()).select_from(m)).scalar_one()
                    for m in (Training, Attendance, Engagement, Milestone, Result, Target, Grant, BudgetLine,
-                             Disbursement, Expenditure)}
+                             Disbursement, Expenditure, Baseline, Narrative, Commitment, Development)}
         assert s.execute(select(Training.start_date).where(Training.code == "TR-1")).scalar_one() == date(2025, 7, 1)
     assert counted == {"Training": 2, "Attendance": 4, "Engagement": 2, "Milestone": 2, "Result": 1, "Target": 2,
-                       "Grant": 1, "BudgetLine": 2, "Disbursement": 2, "Expenditure": 2}
+                       "Grant": 1, "BudgetLine": 2, "Disbursement": 2, "Expenditure": 2, "Baseline": 1,
+                       "Narrative": 1, "Commitment": 1, "Development": 1}
     # the Instructions and hidden Lists sheets are not data; a second spelling of one person is noted
     assert outcome.notes == ["Participants!B4: 'AMINA ali' is the same person as row 2 ('Amina Ali'); that name is "
                              "kept"]
