@@ -80,6 +80,8 @@ class App:
     as_of: date | None
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     _code: str | None = field(default=None, repr=False)
+    #: the database this session opened itself (closed with it); None when it was handed one
+    _opened: Database | None = field(default=None, repr=False)
 
     @property
     def partnership_id(self) -> int:
@@ -100,6 +102,9 @@ class App:
 
     def close(self) -> None:
         self.reader.close()
+        if self._opened is not None:
+            self._opened.dispose()
+            self._opened = None
 
     def __enter__(self) -> App:
         return self
@@ -115,16 +120,16 @@ def open_app(settings: Settings, *, database: Database | None = None, resolve: b
     Evaluators and as-of views are read-only; the service layer enforces it too."""
     from mou_tracker.config import resolve_user
 
-    login = None
+    login, opened = None, None
     if database is None:
-        database, login = open_database(settings.db_url, user=settings.user)
+        opened, login = open_database(settings.db_url, user=settings.user)
+        database = opened
     actor = login or resolve_user(settings.user)
     reader = Reader(database, partnership=settings.partnership, as_of=settings.as_of)
-    probe = Services(database, actor, partnership=settings.partnership, read_only=True)
-    role = probe.role_of() if resolve else None
+    role = reader.role_of(actor)
     read_only = settings.read_only or settings.as_of is not None or role == "evaluator"
-    services = probe if read_only else Services(database, actor, partnership=settings.partnership)
-    app = App(reader, services, actor, role, read_only, settings.as_of)
+    services = Services(database, actor, partnership=settings.partnership, read_only=read_only)
+    app = App(reader, services, actor, role, read_only, settings.as_of, _opened=opened)
     if settings.today is not None:
         app.today = settings.today
     if resolve:

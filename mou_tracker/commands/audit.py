@@ -135,7 +135,7 @@ def _may_see_personal_data(opened: Any) -> None:
     it to one."""
     from mou_tracker.errors import PermissionDenied
 
-    if opened.services.role_of() == "evaluator":
+    if opened.role == "evaluator":
         raise PermissionDenied(f"{opened.actor} is an evaluator: personal data (--include-personal-data) is not "
                                "shown to evaluators; an admin can export it for you")
 

@@ -230,6 +230,14 @@ class Reader:
         pid = self.partnership_id
         return self._state(lambda s: lists.manual_result(s, pid, code, period))
 
+    def role_of(self, name: str) -> str | None:
+        """The role of a registered user (None: not registered), as it stands now."""
+        from sqlalchemy import select
+
+        from mou_tracker.db.models import User
+
+        return self._trail(lambda s: s.execute(select(User.role).where(User.name == name)).scalar_one_or_none())
+
     # The audit trail ------------------------------------------------------------------------------------------
     def events(self, req: ListRequest = ListRequest()) -> Page[AuditEntry]:
         """The partnership's audit events (and those of no partnership), newest first, up to the view's day."""
