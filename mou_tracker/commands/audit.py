@@ -32,26 +32,23 @@ def audit_verify(app: AppContext, anchor: str | None, evidence_dir: Path | None)
     Exit 0 with `OK: N events, head <hash>` when intact; exit 1 naming the first event altered, removed,
     inserted or reordered, and every record changed, added or deleted outside the application.
     """
-    from mou_tracker.services.verify import normalise_anchor, verify_chain
+    from mou_tracker.services.verify import normalise_anchor
 
     if anchor is not None:
         try:
             normalise_anchor(anchor)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--anchor") from exc
-    db = app.open()
-    with db.reading() as s:
-        from sqlalchemy import text
+    with app.open_app(resolve=False) as opened:
+        total = opened.reader.chain_head().seq
+        with progress_bar("Verifying the audit trail", total or None) as advance:
+            done = [0]
 
-        total = s.execute(text("SELECT COALESCE(MAX(seq), 0) FROM audit_event")).scalar_one()
-    with progress_bar("Verifying the audit trail", total or None) as advance:
-        done = [0]
+            def step(count: int, _total: int) -> None:
+                advance(count - done[0])
+                done[0] = count
 
-        def step(count: int, _total: int) -> None:
-            advance(count - done[0])
-            done[0] = count
-
-        result = verify_chain(db, anchor=anchor, evidence_dir=evidence_dir, progress=step)
+            result = opened.reader.verify_chain(anchor=anchor, evidence_dir=evidence_dir, progress=step)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(result.summary())
