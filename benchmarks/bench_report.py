@@ -2,10 +2,14 @@
 against the same cells written raw with openpyxl's write-only mode in the same run; and the demo report.
 
     .venv/bin/python -m benchmarks.bench_report [--scale 1.0] [--runs 3] [--rebuild]
+    .venv/bin/python -m benchmarks.bench_report --tiny    # seconds: a small portfolio in a temporary folder
+
+The report is read through the composition root (``app_root.open_app``) and its ``Reader``, as the CLI does.
 
 Prints: report time (in process: first and best of the runs, with its phases: template, data, filling,
 saving), raw write-only time for the same cell values, their ratio, peak memory of a whole `report` CLI call,
-and the demo report's time. Goals: report <= 1.5 x raw, peak memory < 300 MB, demo report < 2 s.
+and the demo report's time. Goals: report <= 1.5 x raw, peak memory < 300 MB, demo report < 2 s (``--tiny``
+prints the same figures and checks no goal).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from benchmarks.common import OUT, ensure_portfolio, peak_rss_mb
+from mou_tracker.app_root import Settings, open_app
 from mou_tracker.db.engine import Database
 from mou_tracker.db.models import Attendance, Engagement, Expenditure, Grant, Milestone, Partnership, Training
 from mou_tracker.domain.periods import Quarter
@@ -46,37 +51,30 @@ def largest_partnership(db: Database) -> tuple[str, Quarter]:
 
 
 def report_once(url: str, partnership: str, period: Quarter, out: Path) -> float:
-    db = Database(url)
     t0 = time.perf_counter()
-    generate_report(db, party="hti", period=period, output=out, partnership=partnership)
-    seconds = time.perf_counter() - t0
-    db.dispose()
-    return seconds
+    with open_app(Settings(url, "bench", partnership, read_only=True)) as app:
+        generate_report(app.reader, party="hti", period=period, output=out)
+    return time.perf_counter() - t0
 
 
 def phases(url: str, partnership: str, period: Quarter, out: Path) -> dict[str, float]:
     """The same work as generate_report, timed step by step."""
-    from mou_tracker.reports import _load_template, _session, build
-    from mou_tracker.reports.data import read_report_data
+    from mou_tracker.reports import _load_template, build
     from mou_tracker.reports.profiles import PROFILES, template_path
-    from mou_tracker.services import Services
 
-    db = Database(url)
+    app = open_app(Settings(url, "bench", partnership, read_only=True))
     t = [time.perf_counter()]
     profile = PROFILES["hti"]
     wb, _notes = _load_template(template_path(profile))
     plan = build.plan(wb, profile, False, "template")
     t.append(time.perf_counter())
-    pid = Services(db, "bench", partnership=partnership, read_only=True).partnership_id
-    with _session(db, None) as session:
-        data = read_report_data(session, db, pid=pid, party="hti", period=period, as_of=None,
-                                include_personal_data=False)
+    data = app.reader.report_data("hti", period)
     t.append(time.perf_counter())
     build.fill(plan, data, generated_at=datetime.now(UTC), include_personal_data=False, tick=lambda: None)
     t.append(time.perf_counter())
     wb.save(out)
     t.append(time.perf_counter())
-    db.dispose()
+    app.close()
     return dict(zip(("template", "data", "fill", "save"), (b - a for a, b in zip(t, t[1:], strict=False)),
                     strict=True))
 
@@ -118,13 +116,12 @@ def cli_peak(url: str, partnership: str, period: Quarter, out: Path) -> tuple[fl
     return float(seconds), float(mb)
 
 
-def demo(runs: int) -> None:
-    from benchmarks.common import OUT
+def demo(runs: int, folder: Path) -> None:
     from mou_tracker.db.migrate import upgrade_to_head
     from mou_tracker.services import Services
     from mou_tracker.services.demo import load_demo
 
-    with tempfile.TemporaryDirectory(dir=OUT) as tmp:
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
         url = f"sqlite:///{tmp}/demo.db"
         db = Database(url)
         upgrade_to_head(db)
@@ -142,22 +139,31 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--skip-postgres", action="store_true", help="accepted for `make bench`; this one is SQLite only")
+    ap.add_argument("--tiny", action="store_true", help="a small portfolio in a temporary folder, one run: "
+                    "finishes in seconds, prints the figures, checks no goal (for CI)")
     args = ap.parse_args()
+    if args.tiny:
+        with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+            run(scale=0.02, runs=1, rebuild=True, folder=Path(tmp))
+        return
+    run(args.scale, args.runs, args.rebuild, OUT)
 
-    print(f"== report benchmark (scale {args.scale}) ==")
-    path = OUT / f"portfolio-{args.scale}.db"
-    gen = ensure_portfolio(f"sqlite:///{path}", path, args.scale, rebuild=args.rebuild)
+
+def run(scale: float, runs: int, rebuild: bool, folder: Path) -> None:
+    print(f"== report benchmark (scale {scale}) ==")
+    path = folder / f"portfolio-{scale}.db"
+    gen = ensure_portfolio(f"sqlite:///{path}", path, scale, rebuild=rebuild)
     print(f"portfolio: reused {path}" if gen is None else f"portfolio: generated in {gen['seconds']:.0f} s")
     url = f"sqlite:///{path}"
     db = Database(url)
     partnership, period = largest_partnership(db)
     db.dispose()
-    with tempfile.TemporaryDirectory(dir=OUT) as tmp:
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
         ours_path, raw_path = Path(tmp) / "report.xlsx", Path(tmp) / "raw.xlsx"
         wall, mb = cli_peak(url, partnership, period, Path(tmp) / "cli.xlsx")
         ours, raw = [], []
         values: dict[str, list[list[Any]]] | None = None
-        for _ in range(args.runs):  # interleaved, so both see the same machine load
+        for _ in range(runs):  # interleaved, so both see the same machine load
             ours.append(report_once(url, partnership, period, ours_path))
             if values is None:
                 values = cell_values(ours_path)
@@ -174,7 +180,7 @@ def main() -> None:
           f"{(steps['fill'] + steps['save']) / min(raw):.2f} x")
     print(f"  CLI    whole `report` call {wall:.2f} s, peak {mb:.0f} MB (goal < 300 MB); "
           f"this process {peak_rss_mb():.0f} MB")
-    demo(args.runs)
+    demo(runs, folder)
 
 
 if __name__ == "__main__":

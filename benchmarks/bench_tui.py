@@ -37,12 +37,12 @@ CHILD = """
 import sys, time
 from datetime import date
 t0 = time.perf_counter()
-from mou_tracker.cli import AppContext
+from mou_tracker.app_root import Settings
 from mou_tracker.tui.app import build_app
 url, partnership = sys.argv[1], sys.argv[2] or None
-ctx = AppContext(url, None if url.startswith("postgresql") else "bench", partnership)
-db = ctx.open()  # on PostgreSQL the actor is the database login
-app = build_app(db, ctx.user, partnership=partnership, today=date(2026, 11, 29))
+# on PostgreSQL the actor is the database login: no --user there
+app = build_app(Settings(url, None if url.startswith("postgresql") else "bench", partnership,
+                         today=date(2026, 11, 29)))
 
 async def ready(pilot):
     while getattr(app.screen, "data", None) is None:
@@ -117,12 +117,11 @@ def filter_timings(url: str) -> dict[str, Any]:
     to the screen repainted with that keystroke's rows (the count of every match follows in the background)."""
     from textual import events
 
-    from mou_tracker.db.engine import Database
+    from mou_tracker.app_root import Settings
     from mou_tracker.tui.app import build_app
     from mou_tracker.tui.widgets import PagedTable
 
-    db = Database(url)
-    app = build_app(db, "bench", today=TODAY)
+    app = build_app(Settings(url, "bench", today=TODAY))
     result: dict[str, Any] = {}
 
     async def keystroke(table: PagedTable[Any], key: str, character: str | None) -> float:
@@ -170,8 +169,7 @@ def filter_timings(url: str) -> dict[str, Any]:
                                 "next_page_s": paged}
         app.exit()
 
-    app.run(headless=True, size=(80, 24), auto_pilot=run)
-    db.dispose()
+    app.run(headless=True, size=(80, 24), auto_pilot=run)  # closing the app closes its database
     return result
 
 

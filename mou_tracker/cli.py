@@ -1,4 +1,4 @@
-"""The command line (SPEC section 2): the stable surface scripts and tests rely on.
+"""The command line (docs/reference/cli.md): the stable surface scripts and tests rely on.
 
 Exit codes: 0 success; 1 bad data or a refused action (one line per problem on stderr, no traceback);
 2 usage error. A bare ``mou-tracker`` opens the terminal UI.
@@ -46,21 +46,6 @@ class AppContext:
         the OS login (the events also keep the OS login when it differs)."""
         return self.login or resolve_user(self.user_option)
 
-    def _take_login(self, db: Any) -> None:
-        """On PostgreSQL the actor is the database login, which the database records itself: a --user naming
-        anyone else is refused before anything is done, whoever the login is."""
-        if db.dialect != "postgresql":
-            return
-        from sqlalchemy import text
-
-        with db.engine.connect() as conn:
-            login = conn.execute(text("SELECT session_user::text")).scalar_one()
-        claimed = (self.user_option or "").strip()
-        if claimed and claimed != login:
-            raise MouError(f"connected to PostgreSQL as {login}: on PostgreSQL the actor is the database login, "
-                           f"so --user {claimed} is refused (drop --user, or connect as {claimed})")
-        self.login = login
-
     @property
     def db_file(self) -> Path | None:
         """The SQLite file behind the database URL (None for PostgreSQL): outputs may never overwrite it."""
@@ -69,19 +54,23 @@ class AppContext:
         return sqlite_path(self.db_url)
 
     def open(self, *, create: bool = False) -> Any:
-        """Open the database, upgrading it to the current schema (every app start does)."""
-        from mou_tracker.db.engine import Database, sqlite_path
-        from mou_tracker.db.migrate import check_database, upgrade_to_head
+        """Open the database, upgrading it to the current schema (every app start does), through the
+        composition root (``app_root.open_database``): on PostgreSQL the login becomes the actor."""
+        from mou_tracker.app_root import open_database
 
-        url = self.db_url
-        path = sqlite_path(url)
-        if create and path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database(url)
-        check_database(db, must_exist=not create)
-        self._take_login(db)
-        upgrade_to_head(db)
+        db, self.login = open_database(self.db_url, create=create, user=self.user_option)
         return db
+
+    def settings(self, *, read_only: bool = False, as_of: date | None = None) -> Any:
+        from mou_tracker.app_root import Settings
+
+        return Settings(self.db_url, self.user_option, self.partnership, read_only, as_of)
+
+    def open_app(self, *, read_only: bool = True, as_of: date | None = None, resolve: bool = True) -> Any:
+        """The reader and the writer for this command (``app_root.open_app``); read-only unless asked."""
+        from mou_tracker.app_root import open_app
+
+        return open_app(self.settings(read_only=read_only, as_of=as_of), resolve=resolve)
 
     def services(self, db: Any, *, read_only: bool = False) -> Any:
         from mou_tracker.services import Services
@@ -245,10 +234,9 @@ def cli(ctx: click.Context, db_option: str | None, user_option: str | None, part
 @click.pass_obj
 def tui(app: AppContext, read_only: bool, as_of: date | None) -> None:
     """Open the terminal UI."""
-    db = app.open()
     from mou_tracker.tui.app import run_app
 
-    run_app(db, app.user, partnership=app.partnership, read_only=read_only, as_of=as_of)
+    run_app(app.settings(read_only=read_only, as_of=as_of))
 
 
 @cli.command()
@@ -272,27 +260,14 @@ def init(app: AppContext, demo: bool) -> None:
     click.echo(f"Database ready at {where}")
 
 
-def compute_progress(app: AppContext, db: Any, period: Any, as_of: date | None) -> Any:
-    from mou_tracker.services.history import state_as_of
-    from mou_tracker.services.indicators import IndicatorEngine
-
-    services = app.services(db, read_only=True)
-    pid = services.partnership_id
-    if as_of is None:
-        with db.reading() as session:
-            return IndicatorEngine(session, pid).progress(period)
-    with state_as_of(db, as_of, partnership_id=pid) as session:
-        return IndicatorEngine(session, pid).progress(period, as_of)
-
-
 def _fmt(value: Any, decimals: int = 0) -> str:
     if value is None:
         return "-"
     return f"{value:,.{decimals}f}"
 
 
-def progress_table(app: AppContext, db: Any, period: Any, as_of: date | None) -> str:
-    progress = compute_progress(app, db, period, as_of)
+def progress_table(progress: Any) -> str:
+    as_of = progress.as_of
     head = f"Progress for {progress.period}" + (f" as of {as_of.isoformat()}" if as_of else "")
     cols = ("Code", "Indicator", "Target", "Actual", "%", "Status", "Cum. target", "Cum. actual", "Cum. status",
             "Life target")
@@ -321,12 +296,13 @@ def progress_table(app: AppContext, db: Any, period: Any, as_of: date | None) ->
 @click.pass_obj
 def progress(app: AppContext, period: Any, as_of: date | None, fmt: str) -> None:
     """Show every indicator's progress against its targets for a quarter."""
-    db = app.open()
     period = period or default_period(as_of)
+    with app.open_app(as_of=as_of) as opened:
+        figures = opened.reader.progress(period)
     if fmt == "json":
-        click.echo(json.dumps(compute_progress(app, db, period, as_of).as_json(), ensure_ascii=False))
+        click.echo(json.dumps(figures.as_json(), ensure_ascii=False))
     else:
-        click.echo(progress_table(app, db, period, as_of))
+        click.echo(progress_table(figures))
 
 
 @cli.group()

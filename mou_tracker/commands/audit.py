@@ -32,26 +32,23 @@ def audit_verify(app: AppContext, anchor: str | None, evidence_dir: Path | None)
     Exit 0 with `OK: N events, head <hash>` when intact; exit 1 naming the first event altered, removed,
     inserted or reordered, and every record changed, added or deleted outside the application.
     """
-    from mou_tracker.services.verify import normalise_anchor, verify_chain
+    from mou_tracker.services.verify import normalise_anchor
 
     if anchor is not None:
         try:
             normalise_anchor(anchor)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--anchor") from exc
-    db = app.open()
-    with db.reading() as s:
-        from sqlalchemy import text
+    with app.open_app(resolve=False) as opened:
+        total = opened.reader.chain_head().seq
+        with progress_bar("Verifying the audit trail", total or None) as advance:
+            done = [0]
 
-        total = s.execute(text("SELECT COALESCE(MAX(seq), 0) FROM audit_event")).scalar_one()
-    with progress_bar("Verifying the audit trail", total or None) as advance:
-        done = [0]
+            def step(count: int, _total: int) -> None:
+                advance(count - done[0])
+                done[0] = count
 
-        def step(count: int, _total: int) -> None:
-            advance(count - done[0])
-            done[0] = count
-
-        result = verify_chain(db, anchor=anchor, evidence_dir=evidence_dir, progress=step)
+            result = opened.reader.verify_chain(anchor=anchor, evidence_dir=evidence_dir, progress=step)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(result.summary())
@@ -66,7 +63,7 @@ def audit_verify(app: AppContext, anchor: str | None, evidence_dir: Path | None)
 def _entity_kind(value: str | None) -> str | None:
     if value is None:
         return None
-    from mou_tracker.services.audit_log import entity_kind
+    from mou_tracker.read.audit import entity_kind
 
     try:
         return entity_kind(value)
@@ -86,17 +83,17 @@ def _entity_kind(value: str | None) -> str | None:
 def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date | None, until: date | None,
               include_personal_data: bool) -> None:
     """Print the history readably: who changed what, when and why."""
-    from mou_tracker.services.audit_log import EventFilter, format_entry, iter_entries
+    from mou_tracker.read.audit import EventFilter
 
     kind = _entity_kind(entity)
-    db = app.open()
-    if include_personal_data:
-        _may_see_personal_data(app, db)
-    flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, db))
-    shown = 0
-    for entry in iter_entries(db, flt, include_personal_data=include_personal_data):
-        click.echo("\n".join(format_entry(entry)))
-        shown += 1
+    with app.open_app(resolve=False) as opened:
+        if include_personal_data:
+            _may_see_personal_data(opened)
+        flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, opened))
+        shown = 0
+        for entry in opened.reader.audit_entries(flt, include_personal_data=include_personal_data):
+            click.echo("\n".join(entry.lines()))
+            shown += 1
     if not shown:
         click.echo("No audit events match." if (kind or ref or since or until) else "The audit trail is empty.")
 
@@ -115,36 +112,36 @@ def audit_export(app: AppContext, file: Path, entity: str | None, ref: str | Non
     """Write the trail (or a filtered part) to an Excel workbook for evaluators, with the chain hashes and
     the result of a verification."""
     from mou_tracker.outputs import check_output
-    from mou_tracker.services.audit_log import EventFilter, export_workbook
+    from mou_tracker.read.audit import EventFilter
+    from mou_tracker.reports.audit_workbook import export_workbook
 
     # refused (exit 1) before the database is even opened: never over it, always a path ending in .xlsx
     check_output(file, suffix=".xlsx", db_file=app.db_file)
     kind = _entity_kind(entity)
-    db = app.open()
-    if include_personal_data:
-        _may_see_personal_data(app, db)
-    with progress_bar("Exporting the audit trail", None) as advance:
-        flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, db))
-        summary = export_workbook(db, file, flt,
-                                  progress=lambda n: advance(n), include_personal_data=include_personal_data)
+    with app.open_app(resolve=False) as opened:
+        if include_personal_data:
+            _may_see_personal_data(opened)
+        with progress_bar("Exporting the audit trail", None) as advance:
+            flt = EventFilter(kind=kind, ref=ref, since=since, until=until, partnership_id=_partnership_id(app, opened))
+            summary = export_workbook(opened.reader, file, flt, progress=lambda n: advance(n),
+                                      include_personal_data=include_personal_data)
     click.echo(summary)
 
 
-def _partnership_id(app: AppContext, db: Any) -> int | None:
+def _partnership_id(app: AppContext, opened: Any) -> int | None:
     """With --partnership, only that partnership's events (and those of none: users, keys); without it, the
     whole trail of the database."""
-    return app.services(db, read_only=True).partnership_id if app.partnership else None
+    return opened.reader.partnership_id if app.partnership else None
 
 
-def _may_see_personal_data(app: AppContext, db: Any) -> None:
+def _may_see_personal_data(opened: Any) -> None:
     """Personal data is never shown to an evaluator (docs/reference/audit-and-signoff.md); an admin may show
     it to one."""
     from mou_tracker.errors import PermissionDenied
 
-    role = app.services(db, read_only=True).role_of()
-    if role == "evaluator":
-        raise PermissionDenied(f"{app.user} is an evaluator: personal data (--include-personal-data) is not shown to "
-                               "evaluators; an admin can export it for you")
+    if opened.role == "evaluator":
+        raise PermissionDenied(f"{opened.actor} is an evaluator: personal data (--include-personal-data) is not "
+                               "shown to evaluators; an admin can export it for you")
 
 
 @cli.group()
@@ -204,9 +201,9 @@ def period_certificate(app: AppContext, quarter: Any, output: Path) -> None:
     """Write the quarter's signed sign-offs so anyone can check them with ssh-keygen alone."""
     from mou_tracker.services.signoff import write_certificate
 
-    db = app.open()
-    svc = app.services(db, read_only=True)
-    written = write_certificate(db, svc.partnership_id, quarter, output)
+    with app.open_app() as opened:
+        signoffs = opened.reader.period_status(quarter).signoffs
+        written = write_certificate(signoffs, quarter, output, db_file=opened.reader.db_file)
     for path in written:
         click.echo(f"wrote {path}")
     party = next((p.name[:-len(".json")] for p in written if p.name.endswith(".json")), "hti")
@@ -219,11 +216,7 @@ def period_certificate(app: AppContext, quarter: Any, output: Path) -> None:
 @click.pass_obj
 def period_status(app: AppContext, quarter: Any) -> None:
     """Show who signed a quarter off, whether it is locked, and its restatements."""
-    from mou_tracker.services.signoff import period_status as status
-
-    db = app.open()
-    svc = app.services(db, read_only=True)
-    with db.reading() as s:
-        sheet = status(s, svc.partnership_id, quarter)
+    with app.open_app() as opened:
+        sheet = opened.reader.period_status(quarter)
     for line in sheet.lines():
         click.echo(line)

@@ -1,4 +1,4 @@
-"""`mou-tracker report`: a party's Excel progress report (SPEC section 6)."""
+"""`mou-tracker report`: a party's Excel progress report (docs/reference/reports.md)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def report(app: AppContext, party: str, period: Any, as_of: date | None, output:
     """Write a party's Excel progress report for a quarter, from its template."""
     from mou_tracker.reports import generate_report
 
-    db = app.open()
     period = period or default_period(as_of)
-    with progress_bar(f"Writing the {party.upper()} report for {period}", None) as advance:
+    with app.open_app(as_of=as_of) as opened, \
+            progress_bar(f"Writing the {party.upper()} report for {period}", None) as advance:
         seen = 0
 
         def step(done: int, total: int) -> None:
@@ -36,7 +36,7 @@ def report(app: AppContext, party: str, period: Any, as_of: date | None, output:
             advance(done - seen)
             seen = done
 
-        written = generate_report(db, party=party.lower(), period=period, as_of=as_of, output=output,
-                                  partnership=app.partnership, include_personal_data=include_personal_data,
-                                  progress=step, warn=lambda text: click.echo(f"note: {text}", err=True))
+        written = generate_report(opened.reader, party=party.lower(), period=period, output=output,
+                                  include_personal_data=include_personal_data, progress=step,
+                                  warn=lambda text: click.echo(f"note: {text}", err=True))
     click.echo(str(written))

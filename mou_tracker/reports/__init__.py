@@ -1,8 +1,9 @@
-"""Excel progress reports for HTI and ODPP (SPEC section 6), filled from each party's template.
+"""Excel progress reports for HTI and ODPP (docs/reference/reports.md), filled from each party's template.
 
-    generate_report(db, party="odpp", period=Quarter(2025, 3), output=Path("odpp-2025-Q3.xlsx"))
+    generate_report(reader, party="odpp", period=Quarter(2025, 3), output=Path("odpp-2025-Q3.xlsx"))
 
-The CLI's `report` command and the UI's Reports screen both call ``generate_report``. The templates
+The CLI's `report` command and the UI's Reports screen both call ``generate_report`` with their ``Reader``
+(``mou_tracker.read``): the report is filled from the reader's views alone, never from a session. The templates
 (``templates/xlsx/hti.xlsx``, ``odpp.xlsx``, or the folder named by ``MOU_TRACKER_TEMPLATES``) are ordinary
 workbooks a user may restyle; see ``fill`` for what a template may hold and ``layout`` for its tables.
 """
@@ -13,12 +14,10 @@ import os
 import warnings
 import zipfile
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mou_tracker.db.engine import sqlite_path
 from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import MouError, Problem, ValidationError
 from mou_tracker.outputs import OutputRefused, atomic_output, check_output
@@ -82,28 +81,21 @@ def _load_template(path: Path) -> tuple[Any, list[str]]:
     return wb, notes
 
 
-def _session(db: Any, as_of: date | None, pid: int) -> AbstractContextManager[Any]:
-    from mou_tracker.services.history import state_as_of
-
-    return state_as_of(db, as_of, partnership_id=pid) if as_of is not None else db.reading()
-
-
-def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date | None = None, output: Path | str,
-                    partnership: str | None = None, include_personal_data: bool = False,
-                    progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Path:
-    """Write the party's progress report for ``period`` (state at the end of ``as_of`` if given) to ``output``.
+def generate_report(reader: Any, *, party: str, period: Quarter | str, output: Path | str,
+                    include_personal_data: bool = False, progress: Progress | None = None,
+                    warn: Callable[[str], None] | None = None) -> Path:
+    """Write the party's progress report for ``period`` to ``output``, from ``reader``'s views (the state it
+    reads: live, or at the end of its as-of day; ``reader.at(day)`` reads another day).
 
     ``progress(done, total)`` is called as the work advances; ``warn(text)`` receives notes about the
     template (e.g. a sheet it leaves out). Raises ``MouError`` subclasses with messages for the user.
     """
     from mou_tracker.reports import build
-    from mou_tracker.reports.data import read_report_data
-    from mou_tracker.services import Services
 
     profile, quarter, out = _check_arguments(party, period, output)
     template = template_path(profile)
     # Never over the database (or its -wal/-shm/-journal) nor over the template this report is read from.
-    check_output(out, suffix=".xlsx", db_file=sqlite_path(db.url), inputs=[template])
+    check_output(out, suffix=".xlsx", db_file=reader.db_file, inputs=[template])
     wb, notes = _load_template(template)
     plan = build.plan(wb, profile, include_personal_data, f"template {template}")
     total = plan.steps + 3
@@ -116,14 +108,11 @@ def generate_report(db: Any, *, party: str, period: Quarter | str, as_of: date |
             progress(min(done, total), total)
 
     tick()
-    pid = Services(db, "report", partnership=partnership, read_only=True).partnership_id
-    with _session(db, as_of, pid) as session:
-        data = read_report_data(session, db, pid=pid, party=profile.party, period=quarter, as_of=as_of,
-                                include_personal_data=include_personal_data)
+    data = reader.report_data(profile.party, quarter, include_personal_data=include_personal_data)
     tick()
     notes += build.fill(plan, data, generated_at=_now(), include_personal_data=include_personal_data,
                                  tick=tick)
-    _save(wb, out, db_file=sqlite_path(db.url), inputs=[template])
+    _save(wb, out, db_file=reader.db_file, inputs=[template])
     tick()
     for text in notes:
         if warn is not None:

@@ -11,7 +11,7 @@ from typing import Any
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mou_tracker.reports.data import ReportData
+from mou_tracker.read.views import ReportData
 from mou_tracker.reports.fill import (
     PLACEHOLDER,
     Placed,

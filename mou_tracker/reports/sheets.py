@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mou_tracker.reports.data import ReportData, quarter_of
+from mou_tracker.read.views import ReportData, quarter_of
 from mou_tracker.reports.fill import Fmt, Placed, Typed, chart_size, text_of
 from mou_tracker.reports.layout import (
     DECIMAL_FORMATS,
@@ -285,9 +285,10 @@ def _any_value(value: Any) -> Any:
 
 
 def history_rows(d: ReportData) -> Iterator[Row]:
-    for h in d.history:
-        yield [h.at, h.seq, h.milestone, h.action, h.field, _any_value(h.old), _any_value(h.new), h.actor,
-               h.reason_category, h.reason_text]
+    for e in d.history:
+        for c in e.visible:
+            yield [e.occurred_at, e.seq, e.entity_ref, e.action, c.label, _any_value(c.old), _any_value(c.new),
+                   e.who, e.reason_category, e.reason_text]
 
 
 def _grant_rows(g: GrantFigures) -> Iterator[Row]:
@@ -340,12 +341,13 @@ def definition_rows(d: ReportData) -> Iterator[Row]:
 def signoff_rows(d: ReportData) -> Iterator[Row]:
     for s in d.signoffs:
         yield [s.period, s.party.upper(), s.actor, s.signed_at, s.comment, s.chain_seq, s.chain_head,
-               s.key_fingerprint, s.signature]
+               s.key_fingerprint, s.verdict]
 
 
 def restatement_rows(d: ReportData) -> Iterator[Row]:
     for r in d.restatements:
-        yield [r.period, r.indicator, r.reported, r.restated, r.reason_text, r.at, r.actor, r.reason_category]
+        yield [r.period, r.indicator_code, r.reported_value, r.restated_value, r.reason_text, r.at, r.actor,
+               r.reason_category]
 
 
 def participant_rows(d: ReportData) -> Iterator[Row]:

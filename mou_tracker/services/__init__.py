@@ -1,4 +1,5 @@
-"""The service layer: every write (validated, audited) and the read-side queries.
+"""The service layer: every write (validated, audited), and the computations the reader calls (the
+indicator engine, the grant figures); the read side itself is ``mou_tracker.read``.
 
 The UI and the CLI call only this package (and ``reports``); nothing else writes the database.
 """

@@ -34,6 +34,7 @@ from mou_tracker.db.types import ScaledDecimal
 from mou_tracker.domain.codes import REASON_CATEGORIES, canonical
 from mou_tracker.domain.identity import participant_ref
 from mou_tracker.errors import MouError, PermissionDenied, Problem, ValidationError
+from mou_tracker.read.views import ChainHead
 
 
 class ChainBusy(MouError):
@@ -192,12 +193,6 @@ class Reason:
         if canonical(raw, REASON_CATEGORIES):
             return cls(canonical(raw, REASON_CATEGORIES) or "other", raw)
         return cls("other", raw)
-
-
-@dataclass
-class ChainHead:
-    seq: int
-    hash: str
 
 
 def read_head(session: Session) -> ChainHead:

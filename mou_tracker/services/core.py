@@ -53,6 +53,24 @@ def already_exists(kind: str, label: str, code: str, name: str | None, taken: It
                          kind=kind, code=code, suggestion=suggestion)
 
 
+def find_partnership(s: Session, code: str | None) -> int:
+    """The id of the partnership ``code`` names, or of the only one when ``code`` is None; NotFound (one
+    line naming the known codes) otherwise. The reader and the services resolve a partnership this way."""
+    if code:
+        pid = s.execute(select(Partnership.id).where(Partnership.code == code)).scalar()
+        if pid is None:
+            known = ", ".join(s.execute(select(Partnership.code)).scalars()) or "none"
+            raise NotFound(f"no partnership '{code}' (known: {known})")
+        return pid
+    rows = s.execute(select(Partnership.id, Partnership.code).order_by(Partnership.id)).all()
+    if not rows:
+        raise NotFound("the database holds no partnership yet; run `mou-tracker init`")
+    if len(rows) > 1:
+        raise NotFound("the database holds several partnerships; choose one with --partnership "
+                       f"({', '.join(r.code for r in rows)})")
+    return rows[0].id
+
+
 class ServiceCore:
     """The session state behind ``Services``: one database, one actor and (once resolved) one partnership."""
 
@@ -137,21 +155,7 @@ class ServiceCore:
             return self._resolve_in(s)
 
     def _resolve_in(self, s: Session) -> int:
-        if self._partnership_code:
-            pid = s.execute(select(Partnership.id).where(Partnership.code == self._partnership_code)).scalar()
-            if pid is None:
-                known = ", ".join(s.execute(select(Partnership.code)).scalars()) or "none"
-                raise NotFound(f"no partnership '{self._partnership_code}' (known: {known})")
-            return pid
-        rows = s.execute(select(Partnership.id, Partnership.code).order_by(Partnership.id)).all()
-        if not rows:
-            raise NotFound("the database holds no partnership yet; run `mou-tracker init`")
-        if len(rows) > 1:
-            raise NotFound(
-                "the database holds several partnerships; choose one with --partnership "
-                f"({', '.join(r.code for r in rows)})"
-            )
-        return rows[0].id
+        return find_partnership(s, self._partnership_code)
 
     def locked_periods(self) -> set[str]:
         with self.db.reading() as s:
@@ -174,7 +178,7 @@ class ServiceCore:
     def _refuse_taken(self, uow: UnitOfWork, model: Any, kind: str, label: str, code: str,
                       name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None,
                       also: list[Problem] | None = None) -> None:
-        """Adding a record whose ID exists is refused, naming the existing record (SPEC section 5). The
+        """Adding a record whose ID exists is refused, naming the existing record. The
         record's other problems (``also``) come with it, so that a form shows every problem at once."""
         where = scope if scope is not None else model.partnership_id == self.partnership_id
         existing = uow.session.execute(select(model).where(where, model.code == code)).scalar()

@@ -1,4 +1,4 @@
-"""Two-party sign-off of a quarter's figures, period locks, and restatements (SPEC section 7).
+"""Two-party sign-off of a quarter's figures, period locks, and restatements (docs/reference/audit-and-signoff.md).
 
 Each party signs the figures as they stand (every indicator's target and actual for the quarter), tied to
 the audit-chain head at that moment. The quarter locks when every party of the partnership has signed *the
@@ -6,7 +6,7 @@ same* figures: if the figures changed between the first and the second signature
 and the party whose signature is stale is told what changed and asked to sign again. ``period lock`` locks
 a quarter directly.
 
-Who may sign (SPEC section 7): a registered signatory of the party, with a registered OpenSSH Ed25519 key,
+Who may sign: a registered signatory of the party, with a registered OpenSSH Ed25519 key,
 signing with the matching private key: the canonical JSON of {partnership, period, party, signer,
 signed_at, chain_seq, chain_head, figures} is signed as SSHSIG (namespace ``mou-tracker-signoff``) and
 stored with the signature, so ``period certificate`` can hand both to anyone with ``ssh-keygen``. The two
@@ -16,12 +16,13 @@ Once locked, the figures recorded at the lock are the reported ones. Every write
 before it commits (``record_restatements``, called by ``Services``): if it changes a locked quarter's
 actuals it needs a categorised reason, and each changed figure is recorded as a ``Restatement`` (indicator,
 quarter, reported -> restated value, when, who, why) through the audited path; the reports' Sign-off sheet
-lists them.
+lists them. The read side (``period status``, the certificate's sign-offs) is ``mou_tracker.read``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +34,13 @@ from sqlalchemy.orm import Session
 from mou_tracker.db.models import Partnership, Party, PeriodLock, PeriodSignoff, Restatement, User
 from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import NotFound, PermissionDenied, Problem, ReasonRequired, ValidationError
+from mou_tracker.read.status import unpack_figures
 from mou_tracker.services import sshsig
 from mou_tracker.services.audit import Reason, canonical_json, canonical_value
 from mou_tracker.services.funder import refuse_unexplained
 
 if TYPE_CHECKING:
+    from mou_tracker.read.views import Signoff
     from mou_tracker.services.indicators import IndicatorEngine
     from mou_tracker.services.programme import Services, UnitOfWork
 
@@ -67,16 +70,6 @@ def _pack(figures: dict[str, dict[str, str | None]]) -> str:
     return canonical_json({"indicators": figures})
 
 
-def _unpack(stored: str | None) -> dict[str, dict[str, str | None]]:
-    if not stored:
-        return {}
-    try:
-        data = json.loads(stored)
-    except ValueError:
-        return {}
-    return data.get("indicators", {}) if isinstance(data, dict) else {}
-
-
 def figure_changes(old: dict[str, dict[str, str | None]], new: dict[str, dict[str, str | None]],
                    what: tuple[str, ...] = ("target", "actual")) -> list[tuple[str, str, str | None, str | None]]:
     """(indicator, "target"|"actual", old, new) for each figure of ``old`` that differs in ``new``."""
@@ -98,116 +91,6 @@ def _describe_changes(changes: list[tuple[str, str, str | None, str | None]], li
              for code, key, a, b in changes[:limit]]
     more = f", and {len(changes) - limit} more" if len(changes) > limit else ""
     return ", ".join(parts) + more
-
-
-# Read side --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SignoffView:
-    party: str
-    party_name: str
-    actor: str
-    signed_at: datetime
-    comment: str | None
-    chain_seq: int
-    chain_head: str
-    figures: dict[str, dict[str, str | None]]
-    key_fingerprint: str | None = None
-    #: True when the signature checks against the signer's registered key, False when not, None if unsigned
-    signature_ok: bool | None = None
-    signature_problem: str | None = None
-
-    @property
-    def signature_text(self) -> str:
-        if self.signature_ok is None:
-            return "not signed (recorded before signatures)"
-        return "valid" if self.signature_ok else f"INVALID: {self.signature_problem}"
-
-
-@dataclass(frozen=True)
-class LockView:
-    locked_at: datetime
-    actor: str
-    reason: str | None
-    figures: dict[str, dict[str, str | None]]
-
-
-@dataclass(frozen=True)
-class RestatementView:
-    indicator_code: str
-    period: str
-    reported_value: str | None
-    restated_value: str | None
-    at: datetime
-    actor: str
-    reason_category: str | None
-    reason_text: str | None
-    event_seq: int | None
-
-    @property
-    def why(self) -> str:
-        return ": ".join(x for x in (self.reason_category, self.reason_text) if x)
-
-
-@dataclass(frozen=True)
-class PeriodStatus:
-    """Everything a report's Sign-off sheet shows for a quarter."""
-
-    period: Quarter
-    parties: list[tuple[str, str]]  # (code, name) of every party of the partnership
-    signoffs: list[SignoffView]
-    lock: LockView | None
-    #: restatements of this quarter and every earlier one, oldest first
-    restatements: list[RestatementView] = field(default_factory=list)
-
-    @property
-    def pending(self) -> list[str]:
-        signed = {s.party for s in self.signoffs}
-        return [code for code, _ in self.parties if code not in signed]
-
-    def lines(self) -> list[str]:
-        out = [f"{self.period}: " + (f"locked on {self.lock.locked_at:%Y-%m-%d %H:%M} UTC by {self.lock.actor}"
-                                     f"{f' ({self.lock.reason})' if self.lock.reason else ''}" if self.lock
-                                     else "not locked")]
-        for s in self.signoffs:
-            out.append(f"  signed by {s.party_name} ({s.party.upper()}): {s.actor} at {s.signed_at:%Y-%m-%d %H:%M} "
-                       f"UTC, chain head {s.chain_head} (event #{s.chain_seq})"
-                       + (f": {s.comment}" if s.comment else ""))
-            out.append(f"    key {s.key_fingerprint or 'none'}; signature {s.signature_text}")
-        for code in self.pending:
-            out.append(f"  not yet signed by {code.upper()}")
-        for r in self.restatements:
-            out.append(f"  restated {r.indicator_code} {r.period}: {_show(r.reported_value)} -> "
-                       f"{_show(r.restated_value)} on {r.at:%Y-%m-%d %H:%M} UTC by {r.actor} ({r.why})")
-        return out
-
-
-def restatements(session: Session, partnership_id: int, upto: Quarter | None = None) -> list[RestatementView]:
-    """Restatements of the partnership's locked quarters (up to ``upto``), oldest first."""
-    rows = session.execute(select(Restatement).where(Restatement.partnership_id == partnership_id)
-                           .order_by(Restatement.at, Restatement.id)).scalars()
-    return [RestatementView(r.indicator_code, r.period, r.reported_value, r.restated_value, r.at, r.actor,
-                            r.reason_category, r.reason_text, r.event_seq)
-            for r in rows if upto is None or Quarter.parse(r.period) <= upto]
-
-
-def check_signature(session: Session, row: PeriodSignoff) -> tuple[bool | None, str | None]:
-    """Does the stored signature check against the stored message and the signer's registered key?"""
-    if not row.signature or not row.message:
-        return None, None
-    registered = session.execute(select(User.public_key).where(User.name == row.actor)).scalar()
-    key = row.public_key or registered
-    if key is None:
-        return False, f"{row.actor} has no registered key"
-    checked = sshsig.verify(row.signature, row.message.encode("utf-8"), key)
-    if not checked.ok:
-        return False, checked.problem
-    return True, None
-
-
-def _view(session: Session, s: PeriodSignoff, names: dict[str, str]) -> SignoffView:
-    ok, problem = check_signature(session, s)
-    return SignoffView(s.party, names.get(s.party, s.party.upper()), s.actor, s.signed_at, s.comment, s.chain_seq,
-                       s.chain_head, _unpack(s.figures), s.key_fingerprint, ok, problem)
 
 
 def _same_key(a: str | None, b: str | None) -> bool:
@@ -243,27 +126,10 @@ def check_signoff_event(values: dict[str, Any], keys: dict[str, str | None]) -> 
 
 def signoff_message(partnership: str, q: Quarter, party: str, signer: str, signed_at: datetime, chain_seq: int,
                     chain_head: str, figures: dict[str, dict[str, str | None]]) -> str:
-    """What a party signs: the canonical JSON of SPEC section 7 (sorted keys, compact, UTF-8)."""
+    """What a party signs: canonical JSON (sorted keys, compact, UTF-8)."""
     return canonical_json({"partnership": partnership, "period": str(q), "party": party, "signer": signer,
                            "signed_at": canonical_value(signed_at), "chain_seq": chain_seq, "chain_head": chain_head,
                            "figures": figures})
-
-
-def period_status(session: Session, partnership_id: int, quarter: Quarter | str) -> PeriodStatus:
-    q = Quarter.parse(str(quarter))
-    parties = [(p.code, p.name) for p in session.execute(select(Party).where(Party.partnership_id == partnership_id)
-                                                         .order_by(Party.code)).scalars()]
-    names = dict(parties)
-    rows = session.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
-                                                       PeriodSignoff.period == str(q))
-                           .order_by(PeriodSignoff.signed_at, PeriodSignoff.id)).scalars().all()
-    signoffs = [_view(session, s, names) for s in rows]
-    lock = session.execute(select(PeriodLock).where(PeriodLock.partnership_id == partnership_id,
-                                                    PeriodLock.period == str(q))).scalar()
-    return PeriodStatus(q, parties, signoffs,
-                        None if lock is None else LockView(lock.locked_at, lock.actor, lock.reason,
-                                                           _unpack(lock.figures)),
-                        restatements(session, partnership_id, q))
 
 
 # Writes -----------------------------------------------------------------------------------------------------------
@@ -409,7 +275,7 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
             outcome.messages.append(f"Waiting for {', '.join(c.upper() for c in waiting)} to sign off {q}; it "
                                     "locks when every party has signed the same figures.")
             return outcome
-        stale = [(x, figure_changes(_unpack(x.figures), figures)) for x in others]
+        stale = [(x, figure_changes(unpack_figures(x.figures), figures)) for x in others]
         stale = [(x, changes) for x, changes in stale if changes]
         if stale:
             for x, changes in stale:
@@ -424,28 +290,25 @@ def sign_off(services: Services, quarter: Quarter | str, party: str, comment: st
         return outcome
 
 
-def write_certificate(db: Any, partnership_id: int, quarter: Quarter | str, folder: Path | str) -> list[Path]:
-    """``DIR/<party>.json`` (the exact bytes signed), ``DIR/<party>.json.sig`` (SSHSIG) for each sign-off and
-    ``DIR/allowed_signers``, so that ``ssh-keygen -Y verify`` checks the sign-off with no mou-tracker."""
-    from mou_tracker.db.engine import sqlite_path
+def write_certificate(signoffs: Iterable[Signoff], quarter: Quarter | str, folder: Path | str, *,
+                      db_file: Path | None = None) -> list[Path]:
+    """``DIR/<party>.json`` (the exact bytes signed), ``DIR/<party>.json.sig`` (SSHSIG) for each of the
+    quarter's sign-offs (``Reader.period_status(q).signoffs``) and ``DIR/allowed_signers``, so that
+    ``ssh-keygen -Y verify`` checks the sign-off with no mou-tracker. Never writes over ``db_file``."""
     from mou_tracker.outputs import write_atomic
 
     q = _parse_quarter(quarter)
     out = Path(folder).expanduser()
     if out.exists() and not out.is_dir():
         raise ValidationError(Problem("--output", f"{out} is a file; give a folder for the certificate"))
-    with db.reading() as s:
-        rows = s.execute(select(PeriodSignoff).where(PeriodSignoff.partnership_id == partnership_id,
-                                                     PeriodSignoff.period == str(q))
-                         .order_by(PeriodSignoff.party)).scalars().all()
-    signed = [r for r in rows if r.message and r.signature and r.public_key]
+    signed = sorted((r for r in signoffs if r.message and r.signature and r.public_key), key=lambda r: r.party)
     if not signed:
         raise NotFound(f"{q} has no signed sign-off yet: nothing to certify")
     out.mkdir(parents=True, exist_ok=True)
-    db_file = sqlite_path(db.url)
     written = []
     lines = []
     for r in signed:
+        assert r.message is not None and r.signature is not None and r.public_key is not None
         written.append(write_atomic(out / f"{r.party}.json", r.message.encode("utf-8"), db_file=db_file))
         written.append(write_atomic(out / f"{r.party}.json.sig", r.signature, db_file=db_file))
         line = sshsig.allowed_signers_line(r.actor, r.public_key)
@@ -479,7 +342,7 @@ def lock_period(services: Services, quarter: Quarter | str, reason: str) -> Outc
 # The check before every commit -------------------------------------------------------------------------------------
 def _baseline(session: Session, lock: PeriodLock) -> dict[str, dict[str, str | None]]:
     """The figures last reported for a locked quarter: those recorded at the lock, as restated since."""
-    figures = {code: dict(values) for code, values in _unpack(lock.figures).items()}
+    figures = {code: dict(values) for code, values in unpack_figures(lock.figures).items()}
     for r in session.execute(select(Restatement).where(Restatement.partnership_id == lock.partnership_id,
                                                        Restatement.period == lock.period)
                              .order_by(Restatement.id)).scalars():

@@ -1,2 +1,3 @@
-"""The terminal UI (Textual). The only package that imports Textual; it reads through the service layer's
-read-side queries and the indicator engine, and writes through ``Services`` only."""
+"""The terminal UI (Textual). The only package that imports Textual; it reads through the reader
+(``mou_tracker.read``) and writes through ``Services`` only, both built by ``mou_tracker.app_root``; it never
+imports the database layer (tests/test_import_contracts.py)."""

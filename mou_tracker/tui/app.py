@@ -1,8 +1,9 @@
-"""The terminal UI for programme managers and evaluators (SPEC section 8).
+"""The terminal UI for programme managers and evaluators.
 
 ``run_app`` is what ``mou-tracker`` / ``mou-tracker tui`` call; ``build_app`` makes the same app for tests
-and benchmarks. The UI reads through ``queries``, ``IndicatorEngine`` and ``finance.grant_figures`` and
-writes through the service layer only; it computes no figure of its own.
+and benchmarks, both from the composition root (``mou_tracker.app_root.open_app``). The UI reads through
+the reader (``mou_tracker.read``) and writes through the service layer only; it computes no figure of its
+own and never holds a database or a session.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,10 +24,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mou_tracker import __version__
-from mou_tracker.db.engine import Database
+from mou_tracker.app_root import Settings, open_app
 from mou_tracker.errors import MouError, PermissionDenied, ReasonRequired
 from mou_tracker.services.audit import Reason
-from mou_tracker.tui.context import UIContext, open_context
+from mou_tracker.tui.context import UIContext
 from mou_tracker.tui.screens import make_screen, screen_class
 from mou_tracker.tui.screens.base import MouScreen, is_edit_action
 from mou_tracker.tui.widgets import SCREENS
@@ -88,13 +89,11 @@ class MouApp(App[None]):
 
     def _prefetch_dashboard(self) -> None:
         from mou_tracker.domain.periods import Quarter
-        from mou_tracker.services import queries
 
         ctx, future = self.ctx, self._first_dashboard
         day = ctx.reference_day
         try:
-            future.set_result(ctx.source.read(lambda s: queries.dashboard(s, ctx.partnership_id, Quarter.of(day),
-                                                                          day)))
+            future.set_result(ctx.reader.dashboard(Quarter.of(day), day))
         except BaseException as exc:  # handed to the dashboard, which shows it
             future.set_exception(exc)
 
@@ -229,17 +228,16 @@ class MouApp(App[None]):
             print(f"error: {self._crash_note or 'unexpected problem in the terminal UI'}", file=sys.stderr)
 
 
-def build_app(db: Database, actor: str, *, partnership: str | None = None, read_only: bool = False,
-              as_of: date | None = None, today: date | None = None) -> MouApp:
-    """The app, with its context resolved (partnership, rights). ``today`` fixes the clock for tests."""
-    return MouApp(open_context(db, actor, partnership=partnership, read_only=read_only, as_of=as_of, today=today))
+def build_app(settings: Settings, *, database: Any = None) -> MouApp:
+    """The app, with its context resolved (partnership, rights) by the composition root; ``database`` is an
+    already open one (tests, benchmarks). ``settings.today`` fixes the clock for tests."""
+    return MouApp(open_app(settings, database=database))
 
 
-def run_app(db: Database, actor: str, *, partnership: str | None = None, read_only: bool = False,
-            as_of: date | None = None) -> None:
+def run_app(settings: Settings) -> None:
     """Open the terminal UI (blocks until the user quits). Problems before the UI opens (no such
     partnership, an unreadable database) are raised as MouError for the CLI to print."""
-    app = build_app(db, actor, partnership=partnership, read_only=read_only, as_of=as_of)
+    app = build_app(settings)
     app.run()
     if app.return_code:
         raise SystemExit(app.return_code)

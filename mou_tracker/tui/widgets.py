@@ -28,8 +28,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
+from mou_tracker.read.views import ListRequest, Page
 from mou_tracker.services.indicators import Progress
-from mou_tracker.services.queries import ListRequest, Page
 from mou_tracker.tui import format as fmt
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from mou_tracker.cli import cli
+from mou_tracker.read import EventFilter, Reader, entity_kind
 from mou_tracker.services import Reason
-from mou_tracker.services.audit_log import EventFilter, entity_kind, record_history, timeline
 from tests.audit.conftest import event_count
 from tests.helpers import milestone
 
@@ -52,13 +52,13 @@ def test_entity_kind_spellings():
     assert entity_kind("attendances") == "attendance"
 
 
-def test_record_history_and_timeline(programme, db):
-    with db.reading() as s:
-        history = record_history(s, "milestone", 1)
-        rows = timeline(s, "milestone", programme.partnership_id)
+def test_record_history(programme, db):
+    with Reader(db) as reader:
+        history = reader.history("milestone", 1)
     assert [e.action for e in history] == ["create", "update", "update"]
-    due = [r for r in rows if r.field == "Due date"]
-    assert [(str(r.old), str(r.new), r.reason) for r in due] == [
+    due = [(c.old, c.new, e.reason) for e in history if e.action == "update" for c in e.visible
+           if c.label == "Due date"]
+    assert [(str(old), str(new), reason) for old, new, reason in due] == [
         ("2025-08-30", "2025-09-20", "re-planning agreed by both parties: validation moved")]
 
 
@@ -113,9 +113,7 @@ def test_export_a_filtered_part(programme, db, db_url, tmp_path):
 
 
 def test_event_filter_partnership_scope(programme, db):
-    with db.reading() as s:
-        from mou_tracker.services.audit_log import count_entries
-
-        assert count_entries(s, EventFilter(partnership_id=programme.partnership_id)) == event_count(db)
+    with Reader(db) as reader:
+        assert reader.count_entries(EventFilter(partnership_id=programme.partnership_id)) == event_count(db)
         # only the events of no partnership: the partnership row itself and the first user
-        assert count_entries(s, EventFilter(partnership_id=999)) == 2
+        assert reader.count_entries(EventFilter(partnership_id=999)) == 2

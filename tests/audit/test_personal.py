@@ -216,15 +216,16 @@ def test_verify_names_a_tampered_person_by_pseudonym_only(programme, db, person)
 
 
 def test_the_ui_audit_views_never_show_sealed_personal_data(programme, db):
-    """The terminal UI's audit detail reads events through services.queries: a sealed name shows as hidden."""
+    """The terminal UI's audit detail reads events through the reader: a sealed name shows as hidden."""
+    from mou_tracker.read import Reader
     from mou_tracker.services.personal import HIDDEN
-    from mou_tracker.services.queries import audit_event
 
     programme.add_attendance(attendee("T1", "Wanjiku Njeri", "ODPP", staff="ODPP/UI-1"))
     with db.reading() as s:
         seq = s.execute(select(AuditEvent.seq).where(AuditEvent.entity_kind == "participant")
                         .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
-        detail = audit_event(s, seq)
+    with Reader(db) as reader:
+        detail = reader.event(seq)
     shown = {c.field: c.new for c in detail.changes}
     assert shown["name"] == HIDDEN and shown["staff_number"] == HIDDEN
     assert "Wanjiku" not in repr(detail)

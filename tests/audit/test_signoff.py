@@ -13,8 +13,9 @@ from sqlalchemy import select
 from mou_tracker.cli import cli
 from mou_tracker.db.models import PeriodLock, PeriodSignoff, Restatement
 from mou_tracker.errors import PermissionDenied, ReasonRequired, ValidationError
+from mou_tracker.read import Reader
 from mou_tracker.services import Reason, Services
-from mou_tracker.services.signoff import lock_period, period_status, sign_off
+from mou_tracker.services.signoff import lock_period, sign_off
 from mou_tracker.services.users import add_user
 from mou_tracker.services.verify import verify_chain
 from tests.audit.conftest import raw_sql
@@ -27,8 +28,8 @@ def run(db_url: str, *args: str, user: str = "tester"):
 
 
 def status(db, svc):
-    with db.reading() as s:
-        return period_status(s, svc.partnership_id, "2025-Q3")
+    with Reader(db, partnership_id=svc.partnership_id) as reader:
+        return reader.period_status("2025-Q3")
 
 
 @pytest.fixture
@@ -181,8 +182,8 @@ def test_verify_checks_every_signature_against_the_registered_key(programme, db,
     raw_sql(db, f"UPDATE period_signoff SET signature = '{forged}'")
     result = verify_chain(db)
     assert not result.ok and any("changed outside the application" in m for m in result.findings)
-    with db.reading() as s:
-        view = period_status(s, programme.partnership_id, "2025-Q3").signoffs[0]
+    with Reader(db) as reader:
+        view = reader.period_status("2025-Q3").signoffs[0]
     assert view.signature_ok is False and "another key" in (view.signature_problem or "")
 
 

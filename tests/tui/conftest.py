@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from mou_tracker.app_root import Settings
 from mou_tracker.db.engine import Database
 from mou_tracker.tui.app import MouApp, build_app
 
@@ -30,8 +31,10 @@ SIZE = (80, 24)
 
 
 def make_app(db: Database, actor: str = "tester", **kwargs: Any) -> MouApp:
+    """The app as the composition root builds it, on an already open database (as ``mou-tracker`` would
+    open it, minus the schema check the fixtures have done)."""
     kwargs.setdefault("today", TODAY)
-    return build_app(db, actor, **kwargs)
+    return build_app(Settings(db.url, actor, **kwargs), database=db)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

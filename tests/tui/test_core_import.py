@@ -10,7 +10,7 @@ from click.testing import CliRunner
 CHECK = """
 import sys
 import mou_tracker.services
-import mou_tracker.services.queries
+import mou_tracker.read.reader
 import mou_tracker.services.indicators
 import mou_tracker.services.finance
 import mou_tracker.cli

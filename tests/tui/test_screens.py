@@ -91,7 +91,9 @@ async def test_audit_browser_filters_and_shows_an_event(seeded: Any) -> None:
         detail = app.screen
         assert isinstance(detail, RecordDetail) and detail.actions == []
         body = _text(detail.query_one(".detail-body", Static))
-        assert "Hash" in body and "Previous hash" in body and "due_date" in body
+        assert "Hash" in body and "Previous hash" in body
+        # fields by the labels a person knows them by (as `audit log` prints them), never raw column names
+        assert "Due date" in body and "Original due date" in body and "due_date" not in body
 
 
 async def test_audit_verify_when_available(seeded: Any) -> None:
@@ -120,8 +122,8 @@ async def test_reports_say_plainly_when_not_available(seeded: Any, monkeypatch: 
 async def test_reports_generate_in_a_worker(seeded: Any, tmp_path: Path, monkeypatch: Any) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_generate(db: Any, **kwargs: Any) -> Path:
-        calls.append(kwargs)
+    def fake_generate(reader: Any, **kwargs: Any) -> Path:
+        calls.append({**kwargs, "as_of": reader.as_of, "partnership": reader.partnership_id})
         kwargs["progress"](1, 2)
         kwargs["progress"](2, 2)
         kwargs["output"].write_bytes(b"x")
@@ -143,17 +145,17 @@ async def test_reports_generate_in_a_worker(seeded: Any, tmp_path: Path, monkeyp
         assert screen.query_one("#r-progress", ProgressBar).percentage == 1.0
     (call,) = calls
     assert (call["party"], str(call["period"]), call["as_of"], call["partnership"]) == \
-        ("hti", "2025-Q3", None, "ODPP-HTI-2025")
+        ("hti", "2025-Q3", None, seeded.partnership_id)
     assert call["include_personal_data"] is False and call["output"] == tmp_path / "hti.xlsx"
 
 
 async def test_a_failing_load_is_shown_not_crashed(seeded: Any, monkeypatch: Any) -> None:
-    from mou_tracker.services import queries
+    from mou_tracker.read import lists
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(queries, "engagements", broken)
+    monkeypatch.setattr(lists, "engagements", broken)
     app = make_app(seeded.db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await press(pilot, "4")
@@ -177,8 +179,9 @@ async def test_both_themes_render_every_screen(seeded: Any) -> None:
 def test_run_app_refuses_an_unknown_partnership_before_opening(seeded: Any) -> None:
     import pytest
 
+    from mou_tracker.app_root import Settings
     from mou_tracker.errors import NotFound
     from mou_tracker.tui.app import run_app
 
     with pytest.raises(NotFound, match="no partnership 'NOPE'"):
-        run_app(seeded.db, "tester", partnership="NOPE", as_of=date(2026, 1, 1))
+        run_app(Settings(seeded.db.url, partnership="NOPE", as_of=date(2026, 1, 1)))

@@ -13,20 +13,19 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
-from mou_tracker.services import queries
-from mou_tracker.services.queries import AuditDetail, AuditRow
+from mou_tracker.read.views import AuditEntry
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.screens.base import MouScreen, open_detail, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
-COLUMNS: tuple[Col[AuditRow], ...] = (
+COLUMNS: tuple[Col[AuditEntry], ...] = (
     Col("seq", "Seq", lambda r: r.seq, right=True, width=7),
     Col("occurred_at", "When (UTC)", lambda r: r.occurred_at.strftime("%Y-%m-%d %H:%M"), width=16),
     Col("actor", "Actor", lambda r: r.actor, width=10),
     Col("action", "Action", lambda r: r.action, width=6),
     Col("entity_kind", "Kind", lambda r: r.entity_kind, width=11),
     Col("entity_ref", "Record", lambda r: r.entity_ref, width=18),
-    Col("", "Reason", lambda r: r.reason, width=40, id="reason"),
+    Col("", "Reason", lambda r: r.reason or "", width=40, id="reason"),
 )
 
 
@@ -56,10 +55,7 @@ class AuditScreen(MouScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-note", classes="summary")
         yield ProgressBar(id="verify-progress", show_eta=False)
-        pid, source = self.ctx.partnership_id, self.ctx.source
-        yield PagedTable(COLUMNS, lambda req: source.read_audit(
-            lambda s: queries.audit_events(s, pid, req, until=source.until)), lambda r: str(r.seq),
-            noun="events", id="events")
+        yield PagedTable(COLUMNS, self.ctx.reader.events, lambda r: str(r.seq), noun="events", id="events")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -82,7 +78,7 @@ class AuditScreen(MouScreen):
         seq = event.row.seq
 
         async def flow() -> None:
-            detail = await asyncio.to_thread(self.ctx.source.read_audit, lambda s: queries.audit_event(s, seq))
+            detail = await asyncio.to_thread(self.ctx.reader.event, seq)
             if detail is not None:
                 await open_detail(self, f"Audit event {seq}", event_rows(detail), edit=False)
 
@@ -101,7 +97,7 @@ class AuditScreen(MouScreen):
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(bar.update, total=total, progress=done)
 
-        self.load(lambda: verify(self.ctx.db, progress=progress), self._verified, group="verify")
+        self.load(lambda: self.ctx.reader.verify_chain(progress=progress), self._verified, group="verify")
 
     def _verified(self, result: Any) -> None:
         self.query_one("#verify-progress", ProgressBar).display = False
@@ -113,16 +109,15 @@ class AuditScreen(MouScreen):
         self.query_one("#audit-note", Static).update(text)
 
 
-def event_rows(d: AuditDetail) -> list[tuple[str, Any]]:
-    r = d.row
+def event_rows(r: AuditEntry) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = [
-        ("Sequence", r.seq), ("When", fmt.stamp(r.occurred_at)), ("Actor", r.actor), ("Action", r.action),
-        ("Record", f"{r.entity_kind} {r.entity_ref or ''}".strip()), ("Reason", r.reason or None),
+        ("Sequence", r.seq), ("When", fmt.stamp(r.occurred_at)), ("Actor", r.who), ("Action", r.action),
+        ("Record", f"{r.entity_kind} {r.entity_ref or ''}".strip()), ("Reason", r.reason),
     ]
-    for c in d.changes:
+    for c in r.changes:
         if r.action == "update":
-            rows.append((c.field, f"{fmt.text(c.old)} → {fmt.text(c.new)}"))
+            rows.append((c.label, f"{fmt.text(c.old)} → {fmt.text(c.new)}"))
         else:
-            rows.append((c.field, c.new if r.action == "create" else c.old))
-    rows += [("Previous hash", d.prev_hash), ("Hash", d.hash)]
+            rows.append((c.label, c.new if r.action == "create" else c.old))
+    rows += [("Previous hash", r.prev_hash), ("Hash", r.hash)]
     return rows

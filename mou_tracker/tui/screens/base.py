@@ -14,8 +14,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
+from mou_tracker.read.views import ListRequest, Page
 from mou_tracker.services.audit import Reason
-from mou_tracker.services.queries import ListRequest, Page
 from mou_tracker.tui.context import UIContext
 from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, TitleBar
 
@@ -93,12 +93,10 @@ class MouScreen(Screen[None]):
     def table(self) -> PagedTable[Any]:
         return self.query_one(f"#{self.TABLE}", PagedTable)
 
-    def list_table(self, columns: Sequence[Col[Any]], query: Callable[[Any, int, ListRequest], Page[Any]],
+    def list_table(self, columns: Sequence[Col[Any]], query: Callable[[ListRequest], Page[Any]],
                    key: Callable[[Any], str], noun: str) -> PagedTable[Any]:
-        """The screen's main table, fed by ``query(session, partnership_id, request)``."""
-        source, pid = self.ctx.source, self.ctx.partnership_id
-        return PagedTable(columns, lambda req: source.read(lambda s: query(s, pid, req)), key, noun=noun,
-                          id=self.TABLE)
+        """The screen's main table, fed by ``query(request)`` (a reader's list, e.g. ``reader.trainings``)."""
+        return PagedTable(columns, query, key, noun=noun, id=self.TABLE)
 
     def act_on_current(self, flow: Callable[[Any], Awaitable[Any]]) -> None:
         """Run an edit flow on the table's current row (nothing when the table is empty)."""

@@ -12,9 +12,8 @@ from textual.content import Content
 from textual.widgets import Label, Select, Sparkline, Static
 
 from mou_tracker.domain.periods import Quarter
-from mou_tracker.services import queries
+from mou_tracker.read.views import Dashboard, MilestoneAlerts, MilestoneRow
 from mou_tracker.services.finance import GrantFigures
-from mou_tracker.services.queries import Dashboard, MilestoneAlerts, MilestoneRow
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.screens.base import MouScreen
 from mou_tracker.tui.widgets import IndicatorBars
@@ -49,13 +48,13 @@ class DashboardScreen(MouScreen):
             yield Sparkline([], id="spark")
 
     def refresh_data(self) -> None:
-        quarter, today, pid = self.quarter, self.ctx.reference_day, self.ctx.partnership_id
+        quarter, today = self.quarter, self.ctx.reference_day
         first = self.mou.first_dashboard()
 
         def compute() -> Dashboard:
             if first is not None and quarter == Quarter.of(today):
                 return first.result()  # computed while the app started
-            return self.ctx.source.read(lambda s: queries.dashboard(s, pid, quarter, today))
+            return self.ctx.reader.dashboard(quarter, today)
 
         self.load(compute, self._show, cover=self.query_one("#dash-body"))
 

@@ -4,7 +4,6 @@ figures are ``finance.grant_figures``'s."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 from textual import on
@@ -13,10 +12,9 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Select, Static, TabbedContent, TabPane
 
-from mou_tracker.services import queries
-from mou_tracker.services.finance import GrantFigures, LineFigures, grant_figures
+from mou_tracker.read.views import DisbursementRow, ExpenditureRow, GrantRow, GrantView, ListRequest, Page
+from mou_tracker.services.finance import GrantFigures, LineFigures
 from mou_tracker.services.programme import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
-from mou_tracker.services.queries import DisbursementRow, ExpenditureRow, GrantRow, ListRequest, Page
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import converted_amount, form_fields
 from mou_tracker.tui.screens.base import MouScreen, add_form, exact, open_detail, open_form, run_edit
@@ -54,12 +52,6 @@ EXPENDITURE_COLUMNS: tuple[Col[ExpenditureRow], ...] = (
 TABS = ("budget", "disbursements", "expenditures")
 #: the tabs whose rows the Delete key deletes (a budget line stays: expenditures are booked against it)
 DELETABLE = ("disbursements", "expenditures")
-
-
-@dataclass(frozen=True)
-class GrantView:
-    grants: tuple[GrantRow, ...]
-    figures: tuple[GrantFigures, ...]
 
 
 class GrantScreen(MouScreen):
@@ -112,12 +104,8 @@ class GrantScreen(MouScreen):
         return next((g for g in self.view.figures if g.code == self.grant_code), None)
 
     def refresh_data(self) -> None:
-        pid, day = self.ctx.partnership_id, self.ctx.reference_day
-
-        def read(s: Any) -> GrantView:
-            return GrantView(queries.grants(s, pid), tuple(grant_figures(s, pid, day)))
-
-        self.load(lambda: self.ctx.source.read(read), self._show, cover=self.query_one("#grant-summary"))
+        day = self.ctx.reference_day
+        self.load(lambda: self.ctx.reader.grant_view(day), self._show, cover=self.query_one("#grant-summary"))
 
     def _show(self, view: GrantView) -> None:
         self.view = view
@@ -161,10 +149,8 @@ class GrantScreen(MouScreen):
             return Page(tuple(rows[req.offset:req.offset + req.limit]), len(rows), req.offset, req.limit)
 
         self.tab_table("budget").fetch = budget
-        self.tab_table("disbursements").fetch = lambda req: self.ctx.source.read(
-            lambda s: queries.disbursements(s, gid, req))
-        self.tab_table("expenditures").fetch = lambda req: self.ctx.source.read(
-            lambda s: queries.expenditures(s, gid, req))
+        self.tab_table("disbursements").fetch = lambda req: self.ctx.reader.disbursements(gid, req)
+        self.tab_table("expenditures").fetch = lambda req: self.ctx.reader.expenditures(gid, req)
         for name in TABS:
             self.tab_table(name).reload()
 
@@ -265,14 +251,14 @@ class GrantScreen(MouScreen):
             return
         gid = grant.id
         if tab == "disbursements":  # a disbursement is known by its reference
-            page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.disbursements(
-                s, gid, ListRequest(text=code, limit=1000, want="rows")))
+            page = await asyncio.to_thread(self.ctx.reader.disbursements, gid,
+                                           ListRequest(text=code, limit=1000, want="rows"))
             found = exact(page, code, lambda r: r.reference)
             if found is not None:
                 await self._record_flow("disbursements", found)
             return
-        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.expenditures(
-            s, gid, ListRequest(text=code, limit=1000, want="rows")))
+        page = await asyncio.to_thread(self.ctx.reader.expenditures, gid,
+                                       ListRequest(text=code, limit=1000, want="rows"))
         found = exact(page, code, lambda r: r.code)
         if found is not None:
             await self._show_expenditure(found)

@@ -13,10 +13,9 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mou_tracker.domain.periods import Quarter
-from mou_tracker.services import queries
+from mou_tracker.read.views import ListRequest, Page, TrackingRow, TrackingTable
 from mou_tracker.services.indicators import Figures
 from mou_tracker.services.programme import NARRATIVE_FIELDS, RESULT_FIELDS, TARGET_FIELDS
-from mou_tracker.services.queries import ListRequest, Page, TrackingRow, TrackingTable
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields
 from mou_tracker.tui.screens.base import MouScreen, open_detail, open_form, run_edit
@@ -84,8 +83,8 @@ class IndicatorsScreen(MouScreen):
         yield Static(id="cell-info", classes="summary")
 
     def refresh_data(self) -> None:
-        pid, today = self.ctx.partnership_id, self.ctx.reference_day
-        self.load(lambda: self.ctx.source.read(lambda s: queries.tracking_table(s, pid, today)), self._show,
+        today = self.ctx.reference_day
+        self.load(lambda: self.ctx.reader.tracking_table(today), self._show,
                   cover=self.table)
 
     def _show(self, tracking: TrackingTable) -> None:
@@ -171,9 +170,8 @@ class IndicatorsScreen(MouScreen):
             return
 
         async def flow() -> None:
-            pid = self.ctx.partnership_id
             found_value = await asyncio.to_thread(
-                self.ctx.source.read, lambda s: queries.manual_result(s, pid, row.code, period))
+                self.ctx.reader.manual_result, row.code, period)
             values = {"value": found_value.value, "source": found_value.source} if found_value else {}
             await self._edit(f"{row.code} value for {period}",
                              form_fields(RESULT_FIELDS, skip=("indicator_code", "period")), values,
@@ -224,11 +222,9 @@ class IndicatorsScreen(MouScreen):
         row = self.table.current
         if row is None:
             return
-        pid = self.ctx.partnership_id
 
         async def flow() -> None:
-            ref = await asyncio.to_thread(self.ctx.source.read,
-                                          lambda s: queries.indicator_reference(s, pid, row.code))
+            ref = await asyncio.to_thread(self.ctx.reader.indicator_reference, row.code)
             if ref is None:
                 return
             direction = "higher is better" if ref.higher_is_better else "lower is better"

@@ -11,17 +11,13 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from mou_tracker.services import queries
+from mou_tracker.read.views import AuditEntry, MilestoneRow
 from mou_tracker.services.programme import MILESTONE_FIELDS
-from mou_tracker.services.queries import HistoryEntry, MilestoneRow
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields, key_values
 from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, open_form, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable, Styled
 
-#: audit-trail column -> how a person calls it (the import workbook's headers where there is one)
-FIELD_LABELS = {f.attr: f.label for f in MILESTONE_FIELDS} | {
-    "original_due_date": "Original due date", "evidence_sha256": "Evidence SHA-256", "partnership_id": "Partnership"}
 STATUS_HINT = "Moving the due date or moving the status backwards asks for a reason (audit trail)."
 
 
@@ -54,7 +50,7 @@ class MilestonesScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, queries.milestones, lambda r: r.code, "milestones")
+        yield self.list_table(COLUMNS, self.ctx.reader.milestones, lambda r: r.code, "milestones")
 
     @on(PagedTable.Opened, "#milestones")
     def _open(self, event: PagedTable.Opened) -> None:
@@ -118,17 +114,10 @@ class MilestoneDetail(SubScreen):
             yield Static(id="milestone-history")
 
     def refresh_data(self) -> None:
-        pid, code, source = self.ctx.partnership_id, self.code, self.ctx.source
+        code = self.code
+        self.load(lambda: self.ctx.reader.milestone_history(code), self._show, cover=self.query_one("#timeline"))
 
-        def fetch() -> tuple[MilestoneRow | None, tuple[HistoryEntry, ...]]:
-            m = source.read(lambda s: queries.milestone(s, pid, code))
-            if m is None:
-                return None, ()
-            return m, source.read_audit(lambda s: queries.entity_history(s, "milestone", m.id, until=source.until))
-
-        self.load(fetch, self._show, cover=self.query_one("#timeline"))
-
-    def _show(self, found: tuple[MilestoneRow | None, tuple[HistoryEntry, ...]]) -> None:
+    def _show(self, found: tuple[MilestoneRow | None, tuple[AuditEntry, ...]]) -> None:
         m, history = found
         if m is None:
             self.set_heading(f"Milestone {self.code} · not found (deleted?)")
@@ -176,26 +165,25 @@ def _value(v: Any) -> str:
     return "(empty)" if v is None or v == "" else str(v)
 
 
-def timeline(history: tuple[HistoryEntry, ...]) -> Content:
+def timeline(history: tuple[AuditEntry, ...]) -> Content:
     """Every recorded change, oldest first: when, who, what changed (old → new), and why."""
     if not history:
         return Content("No recorded history.")
     lines: list[Content] = []
     verbs = {"create": "created", "update": "changed", "delete": "deleted"}
     for h in history:
-        lines.append(Content.assemble((fmt.stamp(h.occurred_at), "bold"), "  ", (h.actor, "$accent"), "  ",
+        lines.append(Content.assemble((fmt.stamp(h.occurred_at), "bold"), "  ", (h.who, "$accent"), "  ",
                                       (verbs.get(h.action, h.action), "bold")))
         if h.action == "create":
             wanted = ("due_date", "status", "owner", "workstream")
-            made = {c.field: c.new for c in h.changes}
-            lines.append(Content("    " + ", ".join(f"{FIELD_LABELS.get(k, k)} {_value(made.get(k))}" for k in wanted
+            made = {c.field: c for c in h.changes}
+            lines.append(Content("    " + ", ".join(f"{made[k].label} {_value(made[k].new)}" for k in wanted
                                                     if k in made)))
         elif h.action == "update":
-            for c in h.changes:
+            for c in h.visible:
                 if c.field == "evidence_sha256":
                     continue
-                lines.append(Content.assemble(f"    {FIELD_LABELS.get(c.field, c.field)}: ", _value(c.old), " → ",
-                                              (_value(c.new), "bold")))
+                lines.append(Content.assemble(f"    {c.label}: ", _value(c.old), " → ", (_value(c.new), "bold")))
         if h.reason_category or h.reason_text:
             lines.append(Content.assemble("    reason ", (f"({h.reason_category or 'other'})", "$warning"),
                                           f": {h.reason_text or ''}"))

@@ -157,10 +157,10 @@ class ReportsScreen(MouScreen):
                 self.app.call_from_thread(bar.update, total=total, progress=done)
 
         try:
-            path = self.generate(self.ctx.db, party=values["party"], period=Quarter.parse(values["period"]),
-                                 as_of=values["as_of"], output=Path(values["output"]).expanduser(),
-                                 partnership=self.ctx.partnership_code, include_personal_data=values["names"],
-                                 progress=progress)
+            with self.ctx.reader.at(values["as_of"]) as reader:
+                path = self.generate(reader, party=values["party"], period=Quarter.parse(values["period"]),
+                                     output=Path(values["output"]).expanduser(),
+                                     include_personal_data=values["names"], progress=progress)
         except Exception as exc:  # MouError: the user's to fix; anything else: logged, shown in one line
             self.app.call_from_thread(self._finished, None, exc)
             return

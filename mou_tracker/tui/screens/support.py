@@ -8,9 +8,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from mou_tracker.services import queries
+from mou_tracker.read.views import EngagementRow, ListRequest
 from mou_tracker.services.programme import ENGAGEMENT_FIELDS
-from mou_tracker.services.queries import EngagementRow, ListRequest
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields
 from mou_tracker.tui.screens.base import MouScreen, add_form, exact, open_detail, open_form, run_edit
@@ -38,7 +37,7 @@ class SupportScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, queries.engagements, lambda r: r.code, "engagements")
+        yield self.list_table(COLUMNS, self.ctx.reader.engagements, lambda r: r.code, "engagements")
 
     @on(PagedTable.Opened, "#engagements")
     def _open(self, event: PagedTable.Opened) -> None:
@@ -55,9 +54,7 @@ class SupportScreen(MouScreen):
 
     async def _open_code(self, code: str) -> None:
         """Open the engagement ``code`` (the one an "Add" with its ID was refused for)."""
-        pid = self.ctx.partnership_id
-        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.engagements(
-            s, pid, ListRequest(text=code, limit=1000, want="rows")))
+        page = await asyncio.to_thread(self.ctx.reader.engagements, ListRequest(text=code, limit=1000, want="rows"))
         row = exact(page, code, lambda r: r.code)
         if row is not None:
             await self._show(row)

@@ -13,9 +13,8 @@ from textual.widgets import Static
 
 from mou_tracker.domain.identity import normalise_name, parse_participant_ref
 from mou_tracker.errors import MouError
-from mou_tracker.services import queries
+from mou_tracker.read.views import AttendanceRow, Disaggregation, ListRequest, TrainingRow
 from mou_tracker.services.programme import ATTENDANCE_FIELDS, TRAINING_FIELDS
-from mou_tracker.services.queries import AttendanceRow, Disaggregation, ListRequest, TrainingRow
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.forms import form_fields
 from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, exact, open_form, run_edit
@@ -93,12 +92,11 @@ class TrainingsScreen(MouScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="disaggregation", classes="summary")
-        yield self.list_table(TRAINING_COLUMNS, queries.trainings, lambda r: r.code, "trainings")
+        yield self.list_table(TRAINING_COLUMNS, self.ctx.reader.trainings, lambda r: r.code, "trainings")
 
     def refresh_data(self) -> None:
         super().refresh_data()
-        pid = self.ctx.partnership_id
-        self.load(lambda: self.ctx.source.read(lambda s: queries.disaggregation(s, pid)),
+        self.load(self.ctx.reader.disaggregation,
                   lambda d: self.query_one("#disaggregation", Static).update(
                       disaggregation_line(d, "people trained")), group="summary")
 
@@ -169,15 +167,8 @@ class TrainingDetail(SubScreen):
                          id="attendances")
 
     def refresh_data(self) -> None:
-        pid, code = self.ctx.partnership_id, self.code
-
-        def fetch() -> tuple[TrainingRow | None, Disaggregation | None]:
-            def read(s: object) -> tuple[TrainingRow | None, Disaggregation | None]:
-                t = queries.training(s, pid, code)  # type: ignore[arg-type]
-                return t, None if t is None else queries.disaggregation(s, pid, t.id)  # type: ignore[arg-type]
-            return self.ctx.source.read(read)
-
-        self.load(fetch, self._show)
+        code = self.code
+        self.load(lambda: self.ctx.reader.training_detail(code), self._show)
 
     def _show(self, found: tuple[TrainingRow | None, Disaggregation | None]) -> None:
         t, people = found
@@ -195,7 +186,7 @@ class TrainingDetail(SubScreen):
         table = self.table
         if table.fetch is None:
             tid = t.id
-            table.fetch = lambda req: self.ctx.source.read(lambda s: queries.attendances(s, tid, req))
+            table.fetch = lambda req: self.ctx.reader.attendances(tid, req)
         table.reload()
         if self.add_first and not self.ctx.read_only:
             self.add_first = False
@@ -241,8 +232,7 @@ class TrainingDetail(SubScreen):
         if participant_id is None or self.training is None:
             return
         tid = self.training.id
-        page = await asyncio.to_thread(self.ctx.source.read, lambda s: queries.attendances(
-            s, tid, ListRequest(limit=100_000, want="rows")))
+        page = await asyncio.to_thread(self.ctx.reader.attendances, tid, ListRequest(limit=100_000, want="rows"))
         row = exact(page, participant_id, lambda r: r.participant_id)
         if row is not None:
             await self._edit_participant(row)

@@ -1,27 +1,25 @@
-"""Read-side queries for the terminal UI: paged, filtered lists and dashboard facts, as frozen dataclasses.
+"""The lists and facts behind the UI's tables and dashboard (and the reports' lists), from one session.
 
 Every function takes a ``Session`` (the live database, or a state rebuilt from the audit trail for an as-of
-date), so the same code serves both. Filtering, sorting and paging happen in SQL: a table of 100,000 rows
-costs one page of rows and one count, never 100,000 objects. Indicator and grant figures are not computed
-here; they come from ``IndicatorEngine`` and ``finance.grant_figures``.
+date: ``Reader`` chooses), so the same code serves both. Filtering, sorting and paging happen in SQL: a
+table of 100,000 rows costs one page of rows and one count, never 100,000 objects. Indicator and grant
+figures are not computed here; they come from ``IndicatorEngine`` and ``finance.grant_figures``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from mou_tracker.db.models import (
     Attendance,
-    AuditEvent,
     BudgetLine,
     Disbursement,
     Engagement,
@@ -37,56 +35,35 @@ from mou_tracker.db.models import (
 )
 from mou_tracker.domain import codes
 from mou_tracker.domain.periods import Quarter, quarter_range
-from mou_tracker.services.finance import GrantFigures, grant_figures
-from mou_tracker.services.indicators import Figures, IndicatorEngine, Progress
+from mou_tracker.errors import NotFound
+from mou_tracker.read.views import (
+    AttendanceRow,
+    Dashboard,
+    Disaggregation,
+    DisbursementRow,
+    EngagementRow,
+    ExpenditureRow,
+    GrantRow,
+    IndicatorRef,
+    ListRequest,
+    ManualResult,
+    MilestoneAlerts,
+    MilestoneRow,
+    MonthCount,
+    Page,
+    ParticipantLine,
+    PartnershipInfo,
+    PartyProfile,
+    SexAgencyCounts,
+    TrackingRow,
+    TrackingTable,
+    TrainingRow,
+    TypeTotals,
+)
+from mou_tracker.services.finance import grant_figures
+from mou_tracker.services.indicators import IndicatorEngine
 
 R = TypeVar("R")
-
-DEFAULT_PAGE = 100
-
-
-# Paging ---------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ListRequest:
-    """What a table asks for: a filter text (matched case-insensitively anywhere in the searchable columns),
-    a window of rows, and an optional sort key with direction. ``want`` is "both" (rows and the count of
-    every match), "rows" (the window only: a table shows it at once) or "count" (the count only)."""
-
-    text: str = ""
-    offset: int = 0
-    limit: int = DEFAULT_PAGE
-    sort: str | None = None
-    descending: bool = False
-    want: str = "both"
-
-
-@dataclass(frozen=True)
-class Page(Generic[R]):
-    """One window of a filtered list: ``total`` counts every row matching the filter (None: not counted)."""
-
-    rows: tuple[R, ...]
-    total: int | None
-    offset: int
-    limit: int
-
-    @property
-    def first(self) -> int:
-        """1-based number of the first row shown (0 when empty)."""
-        return self.offset + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return self.offset + len(self.rows)
-
-    @property
-    def has_next(self) -> bool:
-        if self.total is None:
-            return len(self.rows) == self.limit
-        return self.last < self.total
-
-    @property
-    def has_prev(self) -> bool:
-        return self.offset > 0
 
 
 def like_pattern(text: str) -> str:
@@ -140,61 +117,18 @@ class _Listing(Generic[R]):
 
 
 # Partnership ------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PartyInfo:
-    code: str
-    name: str
-    fiscal_start_month: int
-    fiscal_label_style: str
-
-
-@dataclass(frozen=True)
-class PartnershipInfo:
-    id: int
-    code: str
-    name: str
-    country: str
-    start_date: date
-    end_date: date | None
-    parties: tuple[PartyInfo, ...]
-
-
 def partnership_info(session: Session, pid: int) -> PartnershipInfo:
+    """The partnership and its parties; NotFound when it does not exist (in an as-of state: not yet)."""
     p = session.get(Partnership, pid)
     if p is None:
-        raise LookupError(f"no partnership with id {pid}")
+        raise NotFound("the partnership was not found")
     parties = session.execute(select(Party).where(Party.partnership_id == pid).order_by(Party.code)).scalars()
     return PartnershipInfo(p.id, p.code, p.name, p.country, p.start_date, p.end_date,
-                           tuple(PartyInfo(x.code, x.name, x.fiscal_start_month, x.fiscal_label_style)
+                           tuple(PartyProfile(x.code, x.name, x.fiscal_start_month, x.fiscal_label_style, x.currency)
                                  for x in parties))
 
 
 # Trainings and participants ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TrainingRow:
-    id: int
-    code: str
-    title: str
-    topic: str
-    start_date: date
-    end_date: date
-    county: str
-    venue: str | None
-    delivery: str | None
-    lead: str | None
-    cost: Decimal | None
-    currency: str | None
-    participants: int = 0
-    women: int = 0
-    men: int = 0
-
-    def values(self) -> dict[str, Any]:
-        """The record as the service layer's save_training takes it."""
-        return {"code": self.code, "title": self.title, "topic": self.topic, "start_date": self.start_date,
-                "end_date": self.end_date, "county": self.county, "venue": self.venue, "delivery": self.delivery,
-                "lead": self.lead, "cost": self.cost, "currency": self.currency}
-
-
 _TRAINING_COLS = (Training.id, Training.code, Training.title, Training.topic, Training.start_date, Training.end_date,
                   Training.county, Training.venue, Training.delivery, Training.lead, Training.cost, Training.currency)
 
@@ -241,24 +175,6 @@ def training(session: Session, pid: int, code: str) -> TrainingRow | None:
     return _with_counts(TrainingRow(*tuple(row)), by_sex)
 
 
-@dataclass(frozen=True)
-class AttendanceRow:
-    participant_id: int
-    name: str
-    sex: str
-    agency: str
-    role: str | None
-    staff_number: str | None
-    pre_score: Decimal | None
-    post_score: Decimal | None
-
-    def values(self, training_code: str) -> dict[str, Any]:
-        """The attendance as the service layer's add_attendance takes it."""
-        return {"training_code": training_code, "name": self.name, "sex": self.sex, "agency": self.agency,
-                "role": self.role, "staff_number": self.staff_number, "pre_score": self.pre_score,
-                "post_score": self.post_score}
-
-
 def attendances(session: Session, training_id: int, req: ListRequest = ListRequest()) -> Page[AttendanceRow]:
     p = Participant
     listing = _Listing(
@@ -271,15 +187,6 @@ def attendances(session: Session, training_id: int, req: ListRequest = ListReque
                "post_score": (Attendance.post_score,)},
         default="name", default_descending=False, to_row=lambda r: AttendanceRow(*r), tiebreak=p.id)
     return listing.run(session, req)
-
-
-@dataclass(frozen=True)
-class Disaggregation:
-    """People counted by sex and by agency (attendances of one training, or distinct people trained)."""
-
-    total: int
-    by_sex: tuple[tuple[str, int], ...]
-    by_agency: tuple[tuple[str, int], ...]
 
 
 def disaggregation(session: Session, pid: int, training_id: int | None = None) -> Disaggregation:
@@ -310,30 +217,15 @@ def disaggregation(session: Session, pid: int, training_id: int | None = None) -
 
 
 # Technical support ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EngagementRow:
-    id: int
-    code: str
-    date: date
-    type: str
-    county: str
-    case_ref: str | None
-    hours: Decimal
-    hti_advisor: str | None
-    odpp_counterpart: str | None
-    summary: str | None
-
-    def values(self) -> dict[str, Any]:
-        return {"code": self.code, "date": self.date, "type": self.type, "county": self.county,
-                "case_ref": self.case_ref, "hours": self.hours, "hti_advisor": self.hti_advisor,
-                "odpp_counterpart": self.odpp_counterpart, "summary": self.summary}
+_ENGAGEMENT_COLS = (Engagement.id, Engagement.code, Engagement.date, Engagement.type, Engagement.county,
+                    Engagement.case_ref, Engagement.hours, Engagement.hti_advisor, Engagement.odpp_counterpart,
+                    Engagement.summary)
 
 
 def engagements(session: Session, pid: int, req: ListRequest = ListRequest()) -> Page[EngagementRow]:
     e = Engagement
     listing = _Listing(
-        stmt=select(e.id, e.code, e.date, e.type, e.county, e.case_ref, e.hours, e.hti_advisor, e.odpp_counterpart,
-                    e.summary).where(e.partnership_id == pid),
+        stmt=select(*_ENGAGEMENT_COLS).where(e.partnership_id == pid),
         search=(e.code, e.type, e.county, e.case_ref, e.hti_advisor, e.odpp_counterpart, e.summary, _as_text(e.date)),
         sorts={"code": (e.code,), "date": (e.date,), "type": (e.type,), "county": (e.county,),
                "case_ref": (e.case_ref,), "hours": (e.hours,), "hti_advisor": (e.hti_advisor,)},
@@ -342,35 +234,6 @@ def engagements(session: Session, pid: int, req: ListRequest = ListRequest()) ->
 
 
 # Milestones -------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MilestoneRow:
-    id: int
-    code: str
-    title: str
-    workstream: str | None
-    owner: str | None
-    original_due_date: date
-    due_date: date
-    status: str
-    completed_on: date | None
-    evidence: str | None
-    evidence_sha256: str | None
-
-    @property
-    def slippage_days(self) -> int:
-        """How far the due date has moved from the first one ever recorded (positive = later)."""
-        return (self.due_date - self.original_due_date).days
-
-    @property
-    def open(self) -> bool:
-        return self.status not in (codes.COMPLETED, codes.CANCELLED)
-
-    def values(self) -> dict[str, Any]:
-        return {"code": self.code, "title": self.title, "workstream": self.workstream, "owner": self.owner,
-                "due_date": self.due_date, "status": self.status, "completed_on": self.completed_on,
-                "evidence": self.evidence}
-
-
 _MILESTONE_COLS = (Milestone.id, Milestone.code, Milestone.title, Milestone.workstream, Milestone.owner,
                    Milestone.original_due_date, Milestone.due_date, Milestone.status, Milestone.completed_on,
                    Milestone.evidence, Milestone.evidence_sha256)
@@ -394,18 +257,6 @@ def milestone(session: Session, pid: int, code: str) -> MilestoneRow | None:
     return None if row is None else MilestoneRow(*row)
 
 
-@dataclass(frozen=True)
-class MilestoneAlerts:
-    """Open milestones past their due date, and those due within the window, as seen on ``day``."""
-
-    day: date
-    window_days: int
-    overdue: tuple[MilestoneRow, ...]
-    overdue_total: int
-    upcoming: tuple[MilestoneRow, ...]
-    upcoming_total: int
-
-
 def milestone_alerts(session: Session, pid: int, day: date, *, window_days: int = 30,
                      limit: int = 8) -> MilestoneAlerts:
     """Overdue and upcoming milestones on ``day``. A milestone completed after ``day`` still counts as open
@@ -425,130 +276,7 @@ def milestone_alerts(session: Session, pid: int, day: date, *, window_days: int 
     return MilestoneAlerts(day, window_days, o_rows, o_total, u_rows, u_total)
 
 
-# Audit history ------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    seq: int
-    occurred_at: datetime
-    actor: str
-    action: str
-    entity_kind: str
-    entity_id: int | None
-    entity_ref: str | None
-    reason_category: str | None
-    reason_text: str | None
-
-    @property
-    def reason(self) -> str:
-        if not self.reason_category and not self.reason_text:
-            return ""
-        return f"{self.reason_category or 'other'}: {self.reason_text or ''}".strip()
-
-
-@dataclass(frozen=True)
-class AuditDetail:
-    row: AuditRow
-    changes: tuple[FieldChange, ...]
-    prev_hash: str
-    hash: str
-    partnership_id: int | None
-
-
-_AUDIT_COLS = (AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action, AuditEvent.entity_kind,
-               AuditEvent.entity_id, AuditEvent.entity_ref, AuditEvent.reason_category, AuditEvent.reason_text)
-
-
-def _changes(raw: str) -> tuple[FieldChange, ...]:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return ()
-    return tuple(FieldChange(k, _shown(v[0]), _shown(v[1])) for k, v in data.items()
-                 if isinstance(v, list) and len(v) == 2)
-
-
-def _shown(value: Any) -> Any:
-    """A sealed personal value (a participant's name, staff number, identity key) is never shown here."""
-    from mou_tracker.services.personal import HIDDEN, is_sealed
-
-    return HIDDEN if is_sealed(value) else value
-
-
-def audit_events(session: Session, pid: int, req: ListRequest = ListRequest(), *,
-                 until: datetime | None = None) -> Page[AuditRow]:
-    """The audit trail of a partnership (and the events about no partnership: users, the partnership itself),
-    newest first; ``until`` hides events at or after that moment (an as-of view)."""
-    a = AuditEvent
-    # coalesce, not "= pid OR IS NULL": lets the planner walk the sequence (newest first) instead of sorting
-    stmt = select(*_AUDIT_COLS).where(func.coalesce(a.partnership_id, pid) == pid)
-    if until is not None:
-        stmt = stmt.where(a.occurred_at < until)
-    listing = _Listing(
-        stmt=stmt,
-        search=(a.actor, a.action, a.entity_kind, a.entity_ref, a.reason_category, a.reason_text),
-        sorts={"seq": (a.seq,), "occurred_at": (a.occurred_at,), "actor": (a.actor,), "action": (a.action,),
-               "entity_kind": (a.entity_kind,), "entity_ref": (a.entity_ref,)},
-        default="seq", default_descending=True, to_row=lambda r: AuditRow(*r), tiebreak=a.seq)
-    return listing.run(session, req)
-
-
-def audit_event(session: Session, seq: int) -> AuditDetail | None:
-    e = session.get(AuditEvent, seq)
-    if e is None:
-        return None
-    row = AuditRow(e.seq, e.occurred_at, e.actor, e.action, e.entity_kind, e.entity_id, e.entity_ref,
-                   e.reason_category, e.reason_text)
-    return AuditDetail(row, _changes(e.changes), e.prev_hash, e.hash, e.partnership_id)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One change to a record, as the audit trail tells it."""
-
-    seq: int
-    occurred_at: datetime
-    actor: str
-    action: str
-    changes: tuple[FieldChange, ...]
-    reason_category: str | None
-    reason_text: str | None
-
-
-def entity_history(session: Session, kind: str, entity_id: int, *, until: datetime | None = None
-                   ) -> tuple[HistoryEntry, ...]:
-    """Every audit event about one record, oldest first (the history timeline of a milestone)."""
-    a = AuditEvent
-    stmt = (select(a.seq, a.occurred_at, a.actor, a.action, a.changes, a.reason_category, a.reason_text)
-            .where(a.entity_kind == kind, a.entity_id == entity_id).order_by(a.seq))
-    if until is not None:
-        stmt = stmt.where(a.occurred_at < until)
-    return tuple(HistoryEntry(r.seq, r.occurred_at, r.actor, r.action, _changes(r.changes), r.reason_category,
-                              r.reason_text) for r in session.execute(stmt))
-
-
 # Grant --------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GrantRow:
-    id: int
-    code: str
-    funder: str
-    currency: str
-    amount: Decimal
-    start_date: date
-    end_date: date
-
-    def values(self) -> dict[str, Any]:
-        return {"code": self.code, "funder": self.funder, "currency": self.currency, "amount": self.amount,
-                "start_date": self.start_date, "end_date": self.end_date}
-
-
 def grants(session: Session, pid: int) -> tuple[GrantRow, ...]:
     g = Grant
     rows = session.execute(select(g.id, g.code, g.funder, g.currency, g.amount, g.start_date, g.end_date)
@@ -556,52 +284,19 @@ def grants(session: Session, pid: int) -> tuple[GrantRow, ...]:
     return tuple(GrantRow(*r) for r in rows)
 
 
-@dataclass(frozen=True)
-class DisbursementRow:
-    id: int
-    date: date
-    amount: Decimal
-    currency: str
-    rate: Decimal | None
-    amount_grant: Decimal
-    reference: str | None
-
-    def values(self) -> dict[str, Any]:
-        return {"date": self.date, "amount": self.amount, "currency": self.currency, "rate": self.rate,
-                "reference": self.reference}
+_DISBURSEMENT_COLS = (Disbursement.id, Grant.code, Disbursement.date, Disbursement.amount, Disbursement.currency,
+                      Disbursement.rate, Disbursement.amount_grant, Disbursement.reference)
 
 
 def disbursements(session: Session, grant_id: int, req: ListRequest = ListRequest()) -> Page[DisbursementRow]:
     d = Disbursement
     listing = _Listing(
-        stmt=select(d.id, d.date, d.amount, d.currency, d.rate, d.amount_grant, d.reference)
-        .where(d.grant_id == grant_id),
+        stmt=select(*_DISBURSEMENT_COLS).join(Grant, Grant.id == d.grant_id).where(d.grant_id == grant_id),
         search=(d.reference, d.currency, _as_text(d.date)),
         sorts={"date": (d.date,), "amount": (d.amount,), "currency": (d.currency,),
                "amount_grant": (d.amount_grant,), "reference": (d.reference,)},
         default="date", default_descending=True, to_row=lambda r: DisbursementRow(*r), tiebreak=d.id)
     return listing.run(session, req)
-
-
-@dataclass(frozen=True)
-class ExpenditureRow:
-    id: int
-    code: str
-    date: date
-    line_code: str
-    description: str
-    amount: Decimal
-    currency: str
-    rate: Decimal | None
-    amount_grant: Decimal
-    reference: str | None
-    training_code: str | None
-    engagement_code: str | None
-
-    def values(self) -> dict[str, Any]:
-        return {"code": self.code, "date": self.date, "line_code": self.line_code, "description": self.description,
-                "amount": self.amount, "currency": self.currency, "rate": self.rate, "reference": self.reference,
-                "training_code": self.training_code, "engagement_code": self.engagement_code}
 
 
 def expenditures(session: Session, grant_id: int, req: ListRequest = ListRequest()) -> Page[ExpenditureRow]:
@@ -624,12 +319,6 @@ def expenditures(session: Session, grant_id: int, req: ListRequest = ListRequest
 
 
 # Dashboard ----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MonthCount:
-    month: date  # the first day of the month
-    count: int
-
-
 def trainings_per_month(session: Session, pid: int, first: date, last: date) -> tuple[MonthCount, ...]:
     """Trainings ending in each calendar month from ``first``'s month to ``last``'s month (zeros included),
     counted by end date like indicator 1.1."""
@@ -652,31 +341,6 @@ def trainings_per_month(session: Session, pid: int, first: date, last: date) -> 
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class TrackingRow:
-    """One indicator's line of the tracking table: its figures for each quarter shown."""
-
-    code: str
-    name: str
-    unit: str
-    rule: str
-    kind: str
-    decimals: int
-    cells: tuple[Figures, ...]
-
-    @property
-    def manual(self) -> bool:
-        return self.rule == "manual"
-
-
-@dataclass(frozen=True)
-class TrackingTable:
-    """The indicator performance tracking table (indicators x quarters) from the indicator engine."""
-
-    quarters: tuple[Quarter, ...]
-    rows: tuple[TrackingRow, ...] = field(default_factory=tuple)
-
-
 def tracking_table(session: Session, pid: int, today: date) -> TrackingTable:
     """Every indicator for every quarter from the partnership's start to the last quarter with a target or
     data (at least to the quarter of ``today``). The figures are the engine's, quarter by quarter."""
@@ -696,21 +360,6 @@ def tracking_table(session: Session, pid: int, today: date) -> TrackingTable:
     return TrackingTable(quarters, tuple(rows))
 
 
-@dataclass(frozen=True)
-class Dashboard:
-    """Everything the dashboard shows for one quarter, as seen on ``day`` (today, or the quarter's end when
-    looking back). Figures come from the indicator engine and ``finance.grant_figures``."""
-
-    info: PartnershipInfo
-    quarter: Quarter
-    day: date
-    quarters: tuple[Quarter, ...]
-    progress: Progress
-    grants: tuple[GrantFigures, ...]
-    alerts: MilestoneAlerts
-    months: tuple[MonthCount, ...]
-
-
 def dashboard(session: Session, pid: int, quarter: Quarter, today: date) -> Dashboard:
     day = min(quarter.end, today)
     engine = IndicatorEngine(session, pid)
@@ -725,36 +374,22 @@ def dashboard(session: Session, pid: int, quarter: Quarter, today: date) -> Dash
     return Dashboard(info, quarter, day, tuple(quarter_range(first, last)), progress, money, alerts, months)
 
 
-@dataclass(frozen=True)
-class IndicatorRef:
-    """An indicator's reference sheet (in the spirit of a PIRS)."""
-
-    code: str
-    name: str
-    unit: str
-    kind: str
-    rule: str
-    higher_is_better: bool
-    band_low: Decimal
-    band_high: Decimal
-    definition: str | None
-    data_source: str | None
-    how_computed: str | None
-    disaggregations: str | None
+_INDICATOR_COLS = (Indicator.code, Indicator.name, Indicator.unit, Indicator.kind, Indicator.rule,
+                   Indicator.higher_is_better, Indicator.band_low, Indicator.band_high, Indicator.definition,
+                   Indicator.data_source, Indicator.how_computed, Indicator.disaggregations)
 
 
 def indicator_reference(session: Session, pid: int, code: str) -> IndicatorRef | None:
-    i = Indicator
-    row = session.execute(select(i.code, i.name, i.unit, i.kind, i.rule, i.higher_is_better, i.band_low, i.band_high,
-                                 i.definition, i.data_source, i.how_computed, i.disaggregations)
-                          .where(i.partnership_id == pid, i.code == code)).first()
-    return None if row is None else IndicatorRef(**row._asdict())
+    row = session.execute(select(*_INDICATOR_COLS).where(Indicator.partnership_id == pid,
+                                                         Indicator.code == code)).first()
+    return None if row is None else IndicatorRef(*row)
 
 
-@dataclass(frozen=True)
-class ManualResult:
-    value: Decimal
-    source: str | None
+def definitions(engine: IndicatorEngine) -> tuple[IndicatorRef, ...]:
+    """Every indicator's reference, in the engine's order (the reports' Definitions sheet)."""
+    return tuple(IndicatorRef(i.code, i.name, i.unit, i.kind, i.rule, i.higher_is_better, i.band_low, i.band_high,
+                              i.definition, i.data_source, i.how_computed, i.disaggregations)
+                 for i in engine.indicators())
 
 
 def manual_result(session: Session, pid: int, code: str, period: str) -> ManualResult | None:
@@ -763,3 +398,92 @@ def manual_result(session: Session, pid: int, code: str, period: str) -> ManualR
                           .where(Indicator.partnership_id == pid, Indicator.code == code,
                                  Result.period == period)).first()
     return None if row is None else ManualResult(row.value, row.source)
+
+
+# The reports' lists: everything up to a period's end ------------------------------------------------------------
+def trainings_until(s: Session, pid: int, end: date) -> tuple[TrainingRow, ...]:
+    """Trainings ended by ``end`` with their attendance counted by sex and agency (one aggregate row each)."""
+
+    def share(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    both = and_(Attendance.pre_score.is_not(None), Attendance.post_score.is_not(None))
+    counts = (select(Attendance.training_id.label("tid"), func.count().label("n"),
+                     share(Participant.sex == "F"), share(Participant.sex == "M"),
+                     *(share(Participant.agency == a) for a in codes.AGENCIES), share(both))
+              .join(Participant, Participant.id == Attendance.participant_id)
+              .join(Training, Training.id == Attendance.training_id)
+              .where(Training.partnership_id == pid, Training.end_date <= end)
+              .group_by(Attendance.training_id).subquery())
+    figures = list(counts.c)[1:]
+    rows = s.execute(select(*_TRAINING_COLS, *figures)
+                     .outerjoin(counts, counts.c.tid == Training.id)
+                     .where(Training.partnership_id == pid, Training.end_date <= end)
+                     .order_by(Training.end_date, Training.code))
+    out = []
+    width = len(_TRAINING_COLS)
+    for r in rows:
+        row: tuple[Any, ...] = tuple(r)
+        n, women, men, *agencies, scored = (int(x or 0) for x in row[width:])
+        out.append(TrainingRow(*row[:width], participants=n, women=women, men=men, by_agency=tuple(agencies),
+                               scored=scored))
+    return tuple(out)
+
+
+def newly_trained(s: Session, pid: int, period: Quarter) -> tuple[SexAgencyCounts, ...]:
+    """People by agency and sex whose first attended training ends in the period / by its end (as 1.2)."""
+    first = (select(Attendance.participant_id, func.min(Training.end_date).label("first_end"))
+             .join(Training, Training.id == Attendance.training_id)
+             .where(Training.partnership_id == pid)
+             .group_by(Attendance.participant_id).subquery())
+    in_period = func.sum(case((first.c.first_end >= period.start, 1), else_=0))
+    rows = s.execute(select(Participant.agency, Participant.sex, in_period, func.count())
+                     .join(first, first.c.participant_id == Participant.id)
+                     .where(first.c.first_end <= period.end)
+                     .group_by(Participant.agency, Participant.sex)).all()
+    got = {(agency, sex): (int(p or 0), int(c)) for agency, sex, p, c in rows}
+    agencies = list(codes.AGENCIES) + sorted({a for a, _ in got} - set(codes.AGENCIES))
+    return tuple(SexAgencyCounts(a, got.get((a, "F"), (0, 0))[0], got.get((a, "M"), (0, 0))[0],
+                                 got.get((a, "F"), (0, 0))[1], got.get((a, "M"), (0, 0))[1]) for a in agencies)
+
+
+def engagements_until(s: Session, pid: int, end: date) -> tuple[EngagementRow, ...]:
+    rows = s.execute(select(*_ENGAGEMENT_COLS).where(Engagement.partnership_id == pid, Engagement.date <= end)
+                     .order_by(Engagement.date, Engagement.code))
+    return tuple(EngagementRow(*r) for r in rows)
+
+
+def engagement_types(s: Session, pid: int, period: Quarter) -> tuple[TypeTotals, ...]:
+    def by_type(since: date | None) -> dict[str, tuple[int, Any]]:
+        stmt = (select(Engagement.type, func.count(), func.sum(Engagement.hours))
+                .where(Engagement.partnership_id == pid, Engagement.date <= period.end).group_by(Engagement.type))
+        if since is not None:
+            stmt = stmt.where(Engagement.date >= since)
+        return {t: (int(n), h or Decimal(0)) for t, n, h in s.execute(stmt)}
+
+    in_period, to_date = by_type(period.start), by_type(None)
+    types = list(codes.ENGAGEMENT_TYPES) + sorted(set(to_date) - set(codes.ENGAGEMENT_TYPES))
+    zero = (0, Decimal("0.00"))
+    return tuple(TypeTotals(t, *in_period.get(t, zero), *to_date.get(t, zero)) for t in types)
+
+
+def all_milestones(s: Session, pid: int) -> tuple[MilestoneRow, ...]:
+    rows = s.execute(select(*_MILESTONE_COLS).where(Milestone.partnership_id == pid).order_by(Milestone.code))
+    return tuple(MilestoneRow(*r) for r in rows)
+
+
+def disbursements_until(s: Session, pid: int, end: date) -> tuple[DisbursementRow, ...]:
+    rows = s.execute(select(*_DISBURSEMENT_COLS).join(Grant, Grant.id == Disbursement.grant_id)
+                     .where(Grant.partnership_id == pid, Disbursement.date <= end)
+                     .order_by(Grant.code, Disbursement.date, Disbursement.id))
+    return tuple(DisbursementRow(*r) for r in rows)
+
+
+def participants_until(s: Session, pid: int, end: date) -> tuple[ParticipantLine, ...]:
+    rows = s.execute(select(Training.code, Training.end_date, Participant.name, Participant.sex, Participant.agency,
+                            Participant.role, Participant.staff_number, Attendance.pre_score, Attendance.post_score)
+                     .join(Training, Training.id == Attendance.training_id)
+                     .join(Participant, Participant.id == Attendance.participant_id)
+                     .where(Training.partnership_id == pid, Training.end_date <= end)
+                     .order_by(Training.end_date, Training.code, Participant.name, Participant.id))
+    return tuple(ParticipantLine(*r) for r in rows)

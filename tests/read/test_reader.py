@@ -1,8 +1,9 @@
-"""The read-side queries behind the UI's tables and dashboard, on both backends."""
+"""The reader behind the UI's tables and dashboard (and the CLI and the reports), on both backends."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from click.testing import CliRunner
@@ -10,9 +11,8 @@ from sqlalchemy import func, select
 
 from mou_tracker.db.models import Training
 from mou_tracker.domain.periods import Quarter
-from mou_tracker.services import queries
+from mou_tracker.read import ListRequest, Reader, lists
 from mou_tracker.services.audit import Reason
-from mou_tracker.services.queries import ListRequest
 
 
 def _engagements(services: Any, n: int) -> None:
@@ -27,26 +27,25 @@ def _engagements(services: Any, n: int) -> None:
 
 def test_pages_filter_and_sort_in_sql(services: Any) -> None:
     _engagements(services, 120)
-    pid = services.partnership_id
-    with services.db.reading() as s:
-        first = queries.engagements(s, pid, ListRequest(limit=50))
+    with Reader(services.db) as r:
+        first = r.engagements(ListRequest(limit=50))
         assert (first.total, len(first.rows), first.first, first.last, first.has_next) == (120, 50, 1, 50, True)
-        last = queries.engagements(s, pid, ListRequest(offset=100, limit=50))
+        last = r.engagements(ListRequest(offset=100, limit=50))
         assert (last.first, last.last, last.has_next, last.has_prev) == (101, 120, False, True)
-        beyond = queries.engagements(s, pid, ListRequest(offset=1000, limit=50))
+        beyond = r.engagements(ListRequest(offset=1000, limit=50))
         assert beyond.offset == 100  # clamped to the last page
-        kisumu = queries.engagements(s, pid, ListRequest(text="  KISUMU "))
+        kisumu = r.engagements(ListRequest(text="  KISUMU "))
         assert kisumu.total == 60 and all(r.county == "Kisumu" for r in kisumu.rows)
-        by_date = queries.engagements(s, pid, ListRequest(text="2025-06-0", limit=200))
+        by_date = r.engagements(ListRequest(text="2025-06-0", limit=200))
         assert {r.date.day for r in by_date.rows} == set(range(1, 10))
         # LIKE wildcards in the filter are taken literally
-        assert [r.code for r in queries.engagements(s, pid, ListRequest(text="50%_")).rows] == ["TS-007"]
-        assert queries.engagements(s, pid, ListRequest(text="%")).total == 1
-        ordered = queries.engagements(s, pid, ListRequest(sort="code", limit=3)).rows
+        assert [r.code for r in r.engagements(ListRequest(text="50%_")).rows] == ["TS-007"]
+        assert r.engagements(ListRequest(text="%")).total == 1
+        ordered = r.engagements(ListRequest(sort="code", limit=3)).rows
         assert [r.code for r in ordered] == ["TS-000", "TS-001", "TS-002"]
-        reverse = queries.engagements(s, pid, ListRequest(sort="code", descending=True, limit=2)).rows
+        reverse = r.engagements(ListRequest(sort="code", descending=True, limit=2)).rows
         assert [r.code for r in reverse] == ["TS-119", "TS-118"]
-        unknown = queries.engagements(s, pid, ListRequest(sort="no such column", limit=1)).rows
+        unknown = r.engagements(ListRequest(sort="no such column", limit=1)).rows
         assert unknown[0].date == date(2025, 6, 28)  # falls back to the default order, newest first
 
 
@@ -55,16 +54,16 @@ def test_trainings_carry_their_participant_counts(services: Any) -> None:
                             "end_date": "2025-07-02", "county": "Nairobi"})
     for name, sex, agency in (("A B", "F", "ODPP"), ("C D", "F", "DCI"), ("E F", "M", "ODPP")):
         services.add_attendance({"training_code": "T1", "name": name, "sex": sex, "agency": agency})
-    pid = services.partnership_id
-    with services.db.reading() as s:
-        (row,) = queries.trainings(s, pid).rows
+    with Reader(services.db) as r:
+        (row,) = r.trainings().rows
         assert (row.participants, row.women, row.men) == (3, 2, 1)
-        assert queries.training(s, pid, "T1") == row
-        assert queries.training(s, pid, "nope") is None
-        people = queries.disaggregation(s, pid, row.id)
+        assert r.training("T1") == row
+        assert r.training("nope") is None
+        people = r.disaggregation(row.id)
         assert people.by_sex == (("F", 2), ("M", 1)) and people.by_agency == (("ODPP", 2), ("DCI", 1))
-        assert queries.disaggregation(s, pid).total == 3
-        names = [a.name for a in queries.attendances(s, row.id, ListRequest(text="odpp")).rows]
+        assert r.training_detail("T1") == (row, people)
+        assert r.disaggregation().total == 3
+        names = [a.name for a in r.attendances(row.id, ListRequest(text="odpp")).rows]
         assert names == ["A B", "E F"]
 
 
@@ -76,20 +75,20 @@ def test_milestone_alerts_and_history(services: Any) -> None:
     services.create_milestone({"code": "M4", "title": "Dropped", "due_date": "2026-01-01", "status": "Cancelled"})
     services.update_milestone("M1", {"code": "M1", "title": "Late", "due_date": "2026-01-12", "status": "In progress"},
                             reason=Reason("implementation delay", "court recess"))
-    pid = services.partnership_id
-    with services.db.reading() as s:
-        now = queries.milestone_alerts(s, pid, date(2026, 1, 20))
+    with Reader(services.db) as r:
+        now = r.milestone_alerts(date(2026, 1, 20))
         assert [m.code for m in now.overdue] == ["M3", "M1"]  # M3 was still open on that day
         assert [m.code for m in now.upcoming] == ["M2"] and now.upcoming_total == 1
-        later = queries.milestone_alerts(s, pid, date(2026, 1, 30))
+        later = r.milestone_alerts(date(2026, 1, 30))
         assert [m.code for m in later.overdue] == ["M1"]
-        m1 = queries.milestone(s, pid, "M1")
+        m1, history = r.milestone_history("M1")
+        assert m1 is not None and m1 == r.milestone("M1")
         assert (m1.original_due_date, m1.due_date, m1.slippage_days) == (date(2026, 1, 10), date(2026, 1, 12), 2)
-        history = queries.entity_history(s, "milestone", m1.id)
         assert [h.action for h in history] == ["create", "update"]
-        assert [(c.field, c.old, c.new) for c in history[1].changes] == [("due_date", "2026-01-10", "2026-01-12")]
+        assert [(c.field, c.label, c.old, c.new) for c in history[1].changes] == [
+            ("due_date", "Due date", date(2026, 1, 10), date(2026, 1, 12))]
         assert (history[1].reason_category, history[1].reason_text) == ("implementation delay", "court recess")
-        assert queries.entity_history(s, "milestone", m1.id, until=history[1].occurred_at) == history[:1]
+        assert r.milestone_history("nope") == (None, ())
 
 
 def test_trainings_per_month_fills_empty_months(services: Any) -> None:
@@ -97,22 +96,22 @@ def test_trainings_per_month_fills_empty_months(services: Any) -> None:
         services.create_training({"code": code, "title": code, "topic": "x", "start_date": end, "end_date": end,
                                 "county": "Nairobi"})
     with services.db.reading() as s:
-        months = queries.trainings_per_month(s, services.partnership_id, date(2025, 5, 12), date(2025, 8, 31))
+        months = lists.trainings_per_month(s, services.partnership_id, date(2025, 5, 12), date(2025, 8, 31))
     assert [(m.month.month, m.count) for m in months] == [(5, 1), (6, 0), (7, 2), (8, 0)]
 
 
 def test_audit_events_page_newest_first_and_stop_at_until(services: Any) -> None:
     services.create_engagement({"code": "E1", "date": "2025-06-01", "type": "Coordination", "county": "Nairobi",
                               "hours": "1"})
-    pid = services.partnership_id
-    with services.db.reading() as s:
-        page = queries.audit_events(s, pid, ListRequest(limit=5))
+    with Reader(services.db) as r:
+        page = r.events(ListRequest(limit=5))
         assert page.rows[0].entity_ref == "E1" and page.rows[0].seq == page.total
-        assert queries.audit_events(s, pid, ListRequest(text="engagement")).total == 1
-        assert queries.audit_events(s, pid, until=datetime(2000, 1, 1, tzinfo=UTC)).total == 0
-        detail = queries.audit_event(s, page.rows[0].seq)
-        assert detail is not None and detail.hash and ("hours", None, "1.00") in \
-            [(c.field, c.old, c.new) for c in detail.changes]
+        assert r.events(ListRequest(text="engagement")).total == 1
+        detail = r.event(page.rows[0].seq)
+        assert detail is not None and detail.hash and ("hours", "Hours", None, Decimal("1.00")) in \
+            [(c.field, c.label, c.old, c.new) for c in detail.changes]
+    with Reader(services.db, as_of=date(2000, 1, 1)) as long_ago:
+        assert long_ago.events().total == 0 and long_ago.event(page.rows[0].seq) is None
 
 
 def test_dashboard_figures_are_the_engines(demo_db: Any) -> None:
@@ -121,8 +120,8 @@ def test_dashboard_figures_are_the_engines(demo_db: Any) -> None:
 
     from mou_tracker.cli import cli
 
-    with demo_db.reading() as s:
-        board = queries.dashboard(s, 1, Quarter(2026, 3), date(2026, 11, 29))
+    with Reader(demo_db) as r:
+        board = r.dashboard(Quarter(2026, 3), date(2026, 11, 29))
     out = CliRunner().invoke(cli, ["--db", demo_db.url, "progress", "--period", "2026-Q3", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert board.progress.as_json() == json.loads(out.output)
