@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions
@@ -23,6 +24,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
@@ -32,22 +34,7 @@ from mou_tracker.services.indicators import Progress
 from mou_tracker.services.queries import ListRequest, Page
 from mou_tracker.tui import format as fmt
 
-if TYPE_CHECKING:
-    from mou_tracker.tui.app import MouApp
-
 R = TypeVar("R")
-
-#: (mode, key, name) of every screen, in the order of the navigation bar
-SCREENS = (
-    ("dashboard", "1", "Dashboard"),
-    ("indicators", "2", "Indicators"),
-    ("trainings", "3", "Trainings"),
-    ("support", "4", "Support"),
-    ("milestones", "5", "Milestones"),
-    ("grant", "6", "Grant"),
-    ("reports", "7", "Reports"),
-    ("audit", "8", "Audit"),
-)
 
 LOADING_DELAY = 0.3  # seconds before a slow load shows its loading indicator
 COUNT_DELAY = 0.15  # seconds after a page is shown before its matches are counted
@@ -73,17 +60,26 @@ def rich_style(app: App[Any], style: str) -> str:
 
 
 class NavBar(Static):
-    """Every screen with its key, the current one highlighted; a click on a name opens that screen."""
+    """Every screen with its key, the current one highlighted; a click on a name posts ``Picked``."""
 
-    def __init__(self, current: str) -> None:
+    class Picked(Message):
+        """A screen's name was clicked: the app opens that screen."""
+
+        def __init__(self, mode: str) -> None:
+            super().__init__()
+            self.mode = mode
+
+    def __init__(self, tabs: Sequence[tuple[str, str, str]], current: str) -> None:
+        """``tabs``: (mode, key, title) of every screen, in order."""
         super().__init__()
+        self.tabs = tuple(tabs)
         self.current = current
         self._spans: list[tuple[int, int, str]] = []
 
     def on_mount(self) -> None:
         parts: list[str | tuple[str, str]] = []
         x = 0
-        for mode, key, name in SCREENS:
+        for mode, key, name in self.tabs:
             active = mode == self.current
             parts += [(key, "bold $accent on $primary-muted" if active else "bold $accent"),
                       (name, "bold $text-primary on $primary-muted" if active else "$text-muted"), " "]
@@ -95,26 +91,38 @@ class NavBar(Static):
         for start, end, mode in self._spans:
             if start <= event.x < end:
                 event.stop()
-                self.app.switch_mode(mode)
+                self.post_message(self.Picked(mode))
                 return
 
 
+@dataclass(frozen=True)
+class Session:
+    """What the title line says about the session: who is working, and how."""
+
+    actor: str
+    read_only: bool = False
+    as_of: date | None = None
+
+
 class TitleBar(Horizontal):
-    """The screen's heading on the left; who is working, and how, on the right."""
+    """The screen's heading on the left; who is working, and how, on the right (given, not looked up)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
         yield Static(id="badges")
 
     def on_mount(self) -> None:
-        app: MouApp = self.app  # type: ignore[assignment]
-        ctx = app.ctx
+        session = self.session
         parts: list[str | tuple[str, str]] = []
-        if ctx.as_of is not None:
-            parts += [(f" as of {ctx.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
-        if ctx.read_only:
+        if session.as_of is not None:
+            parts += [(f" as of {session.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
+        if session.read_only:
             parts += [(" read-only ", "bold $text-warning on $warning-muted"), " "]
-        parts.append((ctx.actor, "$text-muted"))
+        parts.append((session.actor, "$text-muted"))
         self.query_one("#badges", Static).update(Content.assemble(*parts))
 
     def set_heading(self, heading: str | Content) -> None:
@@ -125,7 +133,12 @@ class TitleBar(Horizontal):
 @dataclass(frozen=True)
 class Col(Generic[R]):
     """A column: ``key`` is the sort key the query knows (empty when the column cannot sort); ``id`` names
-    a column that does not sort (its key in the table)."""
+    a column that does not sort (its key in the table).
+
+    Widths: a figure (``right``) or a column without ``width`` is always as wide as what it shows, so no
+    value is ever cut. A text column with a ``width`` may be narrowed to that width when the terminal is
+    short of room, and is widened to show its text whole when there is room; the ``grow`` column (else the
+    widest text column) takes what room is left, so the table fills the terminal's width."""
 
     key: str
     label: str
@@ -133,6 +146,11 @@ class Col(Generic[R]):
     width: int | None = None
     right: bool = False
     id: str = ""
+    grow: bool = False
+
+    @property
+    def shrinks(self) -> bool:
+        return self.width is not None and not self.right
 
     @property
     def column_key(self) -> str:
@@ -179,6 +197,33 @@ class PageTable(DataTable[Any]):
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header_height)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        # A column that the sideways scroll shows only in part is drawn blank: "95,000.00" must never read
+        # "00.00". The column under the cursor is always scrolled whole into view.
+        strip = super()._render_line(y, x1, x2, base_style)
+        cuts = self.cut_spans(x1)
+        for start, end in cuts:
+            hidden = Strip([Segment(" " * seg.cell_length, seg.style) for seg in strip.crop(start, end)])
+            strip = Strip.join([strip.crop(0, start), hidden, strip.crop(end, strip.cell_length)])
+        return strip
+
+    def cut_spans(self, scroll_x: int) -> list[tuple[int, int]]:
+        """The screen spans (start, end) of the columns that the view shows only in part, at ``scroll_x``.
+        A column wider than the whole scrolling part of the view is shown in part rather than not at all."""
+        columns = self.ordered_columns
+        widths = [c.get_render_width(self) for c in columns]
+        fixed = sum(widths[: self.fixed_columns])
+        view = self.size.width
+        lo, hi = scroll_x + fixed, scroll_x + view  # the visible span of the scrolling columns
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for width in widths:
+            end = start + width
+            if width <= view - fixed and (start < lo < end or start < hi < end):
+                spans.append((max(start - scroll_x, fixed), min(end - scroll_x, view)))
+            start = end
+        return spans
 
     class Edge(Message):
         def __init__(self, step: int) -> None:
@@ -243,6 +288,18 @@ class PagedTable(Vertical, Generic[R]):
     class Highlighted(_RowMessage):
         """The cursor moved to a row (or a cell)."""
 
+    class LoadFailed(Message):
+        """A page could not be read; the table keeps its last page. The screen decides what to tell."""
+
+        def __init__(self, table: PagedTable[Any], error: Exception) -> None:
+            super().__init__()
+            self.table = table
+            self.error = error
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
     filtering: reactive[bool] = reactive(False)
 
     def __init__(self, columns: Sequence[Col[R]], fetch: Callable[[ListRequest], Page[R]] | None,
@@ -267,6 +324,8 @@ class PagedTable(Vertical, Generic[R]):
         self._header_height = header_height
         self._cursor_hint: str | None = None
         self._loading_timer: Timer | None = None
+        #: how wide each column's label and widest cell on the page are (its width when there is room)
+        self._natural: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=f"Filter {self.noun}: type to narrow · Enter keeps it · Esc clears",
@@ -304,8 +363,68 @@ class PagedTable(Vertical, Generic[R]):
         self._add_columns()
 
     def _add_columns(self) -> None:
+        self._natural = {}
         for col in self.columns:
-            self.table.add_column(self._label(col), width=col.width, key=col.column_key)
+            label = self._label(col)
+            self._natural[col.column_key] = max((cell_len(line) for line in label.plain.split("\n")), default=0)
+            self.table.add_column(label, width=self._natural[col.column_key], key=col.column_key)
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_columns)
+
+    def _measure(self, cells: Sequence[Sequence[Cell]]) -> None:
+        """Note how wide each column's widest cell (and label) is on the page shown."""
+        for i, col in enumerate(self.columns):
+            label = self._label(col)
+            widest = max((cell_len(line) for line in label.plain.split("\n")), default=0)
+            self._natural[col.column_key] = max([widest, *(row[i].width for row in cells)])
+
+    def _fit_columns(self) -> None:
+        """Share the table's width among its columns (see ``Col``): figures whole, names whole where there
+        is room, the whole width used; when even the narrowed columns do not fit, the table scrolls
+        sideways with its frozen columns (the code) kept in view."""
+        table = self.table
+        if not self.columns or not table.columns or not table.size.width:
+            return
+        pad = 2 * table.cell_padding
+        room = table.size.width
+        if table.row_count + (table.header_height if table.show_header else 0) > table.size.height:
+            room -= table.styles.scrollbar_size_vertical
+        natural = [self._natural.get(c.column_key, 0) for c in self.columns]
+        widths = [min(n, c.width or n) if c.shrinks else n for c, n in zip(self.columns, natural, strict=True)]
+        spare = room - sum(w + pad for w in widths)
+        # first the narrowed text columns, towards their whole text, in proportion to what they lack
+        lacking = [n - w for n, w in zip(natural, widths, strict=True)]
+        total_lacking = sum(lacking)
+        if spare > 0 and total_lacking:
+            share = min(spare, total_lacking)
+            given = [lack * share // total_lacking for lack in lacking]
+            for i in sorted(range(len(given)), key=lambda i: lacking[i] - given[i], reverse=True):
+                if sum(given) >= share:
+                    break
+                if given[i] < lacking[i]:
+                    given[i] += 1
+            widths = [w + g for w, g in zip(widths, given, strict=True)]
+            spare -= sum(given)
+        # then the rest to the growing column, so the table spans the terminal
+        if spare > 0:
+            texts = [i for i, c in enumerate(self.columns) if not c.right]
+            grow = next((i for i, c in enumerate(self.columns) if c.grow), None)
+            if grow is None and texts:
+                grow = max(texts, key=lambda i: (self.columns[i].shrinks, natural[i]))
+            if grow is not None:
+                widths[grow] += spare
+        changed = False
+        for col, width in zip(self.columns, widths, strict=True):
+            column = table.columns.get(col.column_key)  # type: ignore[call-overload]
+            if column is not None and (column.width != width or column.auto_width):
+                column.width, column.auto_width = width, False
+                changed = True
+        if changed:
+            table._clear_caches()
+            table._require_update_dimensions = True
+            table.refresh()
 
     def _label(self, col: Col[R]) -> Text:
         label = col.label
@@ -361,8 +480,7 @@ class PagedTable(Vertical, Generic[R]):
         if request != self.request:
             return
         self._stop_loading()
-        app: MouApp = self.app  # type: ignore[assignment]
-        app.show_problem(exc)
+        self.post_message(self.LoadFailed(self, exc))
         self._update_status()
 
     def _show(self, request: ListRequest, page: Page[R]) -> None:
@@ -380,10 +498,13 @@ class PagedTable(Vertical, Generic[R]):
         self.page = page
         self.shown = request
         self.rows = {self.key(r): r for r in page.rows}
+        cells = [[self._cell(c, row) for c in self.columns] for row in page.rows]
+        self._measure(cells)
         with self.app.batch_update():
             table.clear()
-            for row in page.rows:
-                table.add_row(*(self._cell(c, row) for c in self.columns), key=self.key(row))
+            for row, row_cells in zip(page.rows, cells, strict=True):
+                table.add_row(*row_cells, key=self.key(row))
+            self._fit_columns()
             if table.row_count:
                 if self._cursor_hint == "first":
                     target = 0

@@ -43,7 +43,6 @@ def verifier() -> Any:
 
 class AuditScreen(MouScreen):
     MODE = "audit"
-    HEADING = "Audit trail"
     TABLE = "events"
     BINDINGS = [
         Binding("v", "verify", "Verify chain", tooltip="Recompute the hash chain and replay it against the tables"),

@@ -22,7 +22,6 @@ from mou_tracker.tui.widgets import IndicatorBars
 
 class DashboardScreen(MouScreen):
     MODE = "dashboard"
-    HEADING = "Dashboard"
     AUTO_FOCUS = "#dash-body"
     BINDINGS = [
         Binding("left_square_bracket", "quarter(-1)", "Prev quarter", tooltip="Show the previous quarter"),

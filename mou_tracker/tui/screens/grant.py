@@ -64,7 +64,6 @@ class GrantView:
 
 class GrantScreen(MouScreen):
     MODE = "grant"
-    HEADING = "Grant"
     AUTO_FOCUS = "#budget > PageTable"
     BINDINGS = [
         Binding("a", "add_record", "Add", tooltip="Add a budget line, disbursement or expenditure (this tab)"),

@@ -64,7 +64,6 @@ def tracking_columns(table: TrackingTable, current: Quarter) -> list[Col[Trackin
 
 class IndicatorsScreen(MouScreen):
     MODE = "indicators"
-    HEADING = "Indicators"
     TABLE = "tracking"
     BINDINGS = [
         Binding("e", "edit_cell", "Edit", tooltip="Edit the target or manual value under the cursor"),

@@ -45,7 +45,6 @@ COLUMNS: tuple[Col[MilestoneRow], ...] = (
 
 class MilestonesScreen(MouScreen):
     MODE = "milestones"
-    HEADING = "Milestones"
     TABLE = "milestones"
     BINDINGS = [
         Binding("a", "add_milestone", "Add", tooltip="Add a milestone"),

@@ -29,7 +29,6 @@ COLUMNS: tuple[Col[EngagementRow], ...] = (
 
 class SupportScreen(MouScreen):
     MODE = "support"
-    HEADING = "Technical support"
     TABLE = "engagements"
     BINDINGS = [
         Binding("a", "add_engagement", "Add", tooltip="Record a technical-support engagement"),

@@ -83,7 +83,6 @@ def disaggregation_line(d: Disaggregation, noun: str) -> Content:
 
 class TrainingsScreen(MouScreen):
     MODE = "trainings"
-    HEADING = "Trainings"
     TABLE = "trainings"
     BINDINGS = [
         Binding("a", "add_training", "Add", tooltip="Add a training"),
