@@ -270,6 +270,7 @@ class _RowMessage(Message):
 class PagedTable(Vertical, Generic[R]):
     """A table fed one page at a time by a query that filters, sorts and pages in SQL.
 
+    ``noun`` is what one row is ("training"); the status line counts them in the right number.
     ``fetch(request)`` runs in a thread worker (a stale load is dropped when a newer one starts), so typing
     in the filter never blocks the UI. Rows are keyed by ``key(row)``; Enter posts ``Opened``.
     """
@@ -303,7 +304,7 @@ class PagedTable(Vertical, Generic[R]):
     filtering: reactive[bool] = reactive(False)
 
     def __init__(self, columns: Sequence[Col[R]], fetch: Callable[[ListRequest], Page[R]] | None,
-                 key: Callable[[R], str], *, noun: str = "rows", page_size: int = 100,
+                 key: Callable[[R], str], *, noun: str = "row", page_size: int = 100,
                  cursor_type: str = "row", fixed_columns: int = 0, header_height: int = 1,
                  id: str | None = None) -> None:
         super().__init__(id=id, classes="paged")
@@ -328,7 +329,7 @@ class PagedTable(Vertical, Generic[R]):
         self._natural: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=f"Filter {self.noun}: type to narrow · Enter keeps it · Esc clears",
+        yield Input(placeholder=f"Filter {fmt.plural(2, self.noun)}: type to narrow · Enter keeps it · Esc clears",
                     classes="filter", compact=True)
         yield PageTable(cursor_type=self._cursor_type, zebra_stripes=True,  # type: ignore[arg-type]
                         fixed_columns=self._fixed_columns, header_height=self._header_height)
@@ -394,19 +395,24 @@ class PagedTable(Vertical, Generic[R]):
         natural = [self._natural.get(c.column_key, 0) for c in self.columns]
         widths = [min(n, c.width or n) if c.shrinks else n for c, n in zip(self.columns, natural, strict=True)]
         spare = room - sum(w + pad for w in widths)
-        # first the narrowed text columns, towards their whole text, in proportion to what they lack
+        # first the narrowed text columns, towards their whole text: those that lack least first, so that
+        # as many as possible are shown whole (a long free text takes what remains)
         lacking = [n - w for n, w in zip(natural, widths, strict=True)]
-        total_lacking = sum(lacking)
-        if spare > 0 and total_lacking:
-            share = min(spare, total_lacking)
-            given = [lack * share // total_lacking for lack in lacking]
-            for i in sorted(range(len(given)), key=lambda i: lacking[i] - given[i], reverse=True):
-                if sum(given) >= share:
+        if spare > 0 and any(lacking):
+            for i in sorted((i for i, lack in enumerate(lacking) if lack), key=lambda i: lacking[i]):
+                given = min(spare, lacking[i])
+                widths[i] += given
+                spare -= given
+                if not spare:
                     break
-                if given[i] < lacking[i]:
-                    given[i] += 1
-            widths = [w + g for w, g in zip(widths, given, strict=True)]
-            spare -= sum(given)
+        elif spare < 0 and self._fixed_columns:
+            # the table scrolls sideways anyway: its frozen text (an indicator's name) is widened towards
+            # whole while the scrolling part keeps at least half the room
+            budget = room // 2 - sum(w + pad for w in widths[: self._fixed_columns])
+            for i in range(self._fixed_columns):
+                extra = max(0, min(budget, natural[i] - widths[i]))
+                widths[i] += extra
+                budget -= extra
         # then the rest to the growing column, so the table spans the terminal
         if spare > 0:
             texts = [i for i, c in enumerate(self.columns) if not c.right]
@@ -445,7 +451,7 @@ class PagedTable(Vertical, Generic[R]):
 
     def _show_loading(self) -> None:
         self.table.loading = True
-        self.query_one(".table-status", Static).update(f"Loading {self.noun}…")
+        self.query_one(".table-status", Static).update(f"Loading {fmt.plural(2, self.noun)}…")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="page")
     def _load(self, request: ListRequest) -> None:
@@ -550,10 +556,12 @@ class PagedTable(Vertical, Generic[R]):
             return
         text = self.request.text.strip()
         if not page.rows and page.offset == 0:
-            status.update(f"No {self.noun} match '{text}'." if text else f"No {self.noun} recorded yet.")
+            many = fmt.plural(2, self.noun)
+            status.update(f"No {many} match '{text}'." if text else f"No {many} recorded yet.")
             return
         of = "…" if page.total is None else f"{page.total:,}"
-        parts = [f"Showing {page.first:,}–{page.last:,} of {of} {self.noun}"]
+        noun = fmt.plural(2 if page.total is None else page.total, self.noun)
+        parts = [f"1 {noun}" if page.total == 1 else f"Showing {page.first:,}–{page.last:,} of {of} {noun}"]
         if text:
             parts.append(f"filter '{text}'")
         if self.request.sort:
@@ -698,27 +706,34 @@ class IndicatorBars(Widget):
         # a header, one line per indicator and the legend; lines never wrap (they are cut to the width)
         return 0 if self.progress is None else len(self.progress.indicators) + 2
 
-    FIGURES_W = 13  # "516.6k/617.5k"
+    CODE_W = 5
+    PCT_W = 4  # "105%", ">999%" is cut to 4 with the mark after it
+    MIN_NAME_W, MIN_BAR_W, MAX_BAR_W = 12, 5, 20
 
     def render(self) -> Content:
         progress = self.progress
         if progress is None:
             return Content("")
         width = max(self.size.width, 60)
-        part = self.FIGURES_W + 7  # bar, space, figures, space, percentage (4), mark
-        bar_w = max(5, min(20, (width - 8 - 2 * part - 18) // 2))
-        name_w = width - 8 - 2 * (bar_w + part)
+        rows = [(f, self._figures(f, f.period_actual, f.period_target),
+                 self._figures(f, f.cumulative_actual, f.cumulative_target)) for f in progress.indicators]
+        # the figures are as wide as the widest of them (never cut); the name gets the room next, then the bars
+        fig_w = max([9, *(max(len(a), len(b)) for _f, a, b in rows)])
+        part = 1 + fig_w + 1 + self.PCT_W + 1  # space, figures, space, percentage, mark (after the bar)
+        fixed = self.CODE_W + 1 + 2 * part + 2  # code, space after the name, the gap between the two bars
+        longest = max((len(f.name) for f in progress.indicators), default=0)
+        bar_w = max(self.MIN_BAR_W, min(self.MAX_BAR_W, (width - fixed - max(longest, self.MIN_NAME_W)) // 2))
+        name_w = max(self.MIN_NAME_W, width - fixed - 2 * bar_w)
         head = Content.assemble(
-            ("Code ", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
+            (f"{'Code':<{self.CODE_W}}", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
             (f"{'Quarter ' + str(progress.period):<{bar_w + part + 2}}", "bold"), ("Cumulative", "bold"))
         lines = [head]
-        for f in progress.indicators:
+        for f, period_figures, cumulative_figures in rows:
             name = f.name if len(f.name) <= name_w else f.name[: name_w - 1] + "…"
-            parts: list[str | tuple[str, str]] = [(f"{f.code:<5}", "bold"), f"{name:<{name_w}} "]
-            parts += self._bar(f, f.period_actual, f.period_target, f.period_pct, f.status, bar_w)
+            parts: list[str | tuple[str, str]] = [(f"{f.code:<{self.CODE_W}}", "bold"), f"{name:<{name_w}} "]
+            parts += self._bar(period_figures, f.period_pct, f.status, bar_w, fig_w)
             parts.append("  ")
-            parts += self._bar(f, f.cumulative_actual, f.cumulative_target, f.cumulative_pct, f.cumulative_status,
-                               bar_w)
+            parts += self._bar(cumulative_figures, f.cumulative_pct, f.cumulative_status, bar_w, fig_w)
             lines.append(Content.assemble(*parts))
         legend = Content.assemble(*[
             part for status in ("on_track", "below_target", "above_target", "no_target")
@@ -726,12 +741,15 @@ class IndicatorBars(Widget):
         lines.append(legend)
         return Content("\n").join(lines)
 
+    @staticmethod
+    def _figures(f: Any, actual: Any, target: Any) -> str:
+        return f"{fmt.compact(f, actual)}/{fmt.compact(f, target)}"
+
     @classmethod
-    def _bar(cls, f: Any, actual: Any, target: Any, pct: Any, status: str, bar_w: int) -> list[str | tuple[str, str]]:
+    def _bar(cls, figures: str, pct: Any, status: str, bar_w: int, fig_w: int) -> list[str | tuple[str, str]]:
         colour = fmt.status_colour(status)
         share = None if pct is None else float(pct) / 100
         filled, empty = fmt.bar(share, bar_w)
-        figures = f"{fmt.compact(f, actual)}/{fmt.compact(f, target)}"
-        pct_text = "" if pct is None else (f"{pct:.0f}%" if pct < 1000 else ">999%")
-        return [(filled, colour), (empty, "$text-muted"), " ", (f"{figures:>{cls.FIGURES_W}} ", ""),
-                (f"{pct_text:>4}", colour), (STATUS_MARK.get(status, "·"), colour)]
+        pct_text = "" if pct is None else (f"{pct:.0f}%" if pct < 1000 else ">999")
+        return [(filled, colour), (empty, "$text-muted"), " ", (f"{figures:>{fig_w}} ", ""),
+                (f"{pct_text:>{cls.PCT_W}}", colour), (STATUS_MARK.get(status, "·"), colour)]

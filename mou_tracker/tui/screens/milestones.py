@@ -53,7 +53,7 @@ class MilestonesScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, queries.milestones, lambda r: r.code, "milestones")
+        yield self.list_table(COLUMNS, queries.milestones, lambda r: r.code, "milestone")
 
     @on(PagedTable.Opened, "#milestones")
     def _open(self, event: PagedTable.Opened) -> None:

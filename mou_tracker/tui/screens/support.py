@@ -37,7 +37,7 @@ class SupportScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, queries.engagements, lambda r: r.code, "engagements")
+        yield self.list_table(COLUMNS, queries.engagements, lambda r: r.code, "engagement")
 
     @on(PagedTable.Opened, "#engagements")
     def _open(self, event: PagedTable.Opened) -> None:
