@@ -211,7 +211,7 @@ class MouApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own commands, then every screen, then this screen's actions as bound now, then every
-        other screen's actions (switch there, then act); each command once."""
+        other tab's actions (switch there, then act); each command once."""
         titles: set[str] = set()
         for command in self._palette_commands(screen):
             if command.title.casefold() not in titles:
@@ -229,10 +229,12 @@ class MouApp(App[None]):
                 continue
             yield SystemCommand(binding.description, tooltip or binding.tooltip or binding.description,
                                 partial(self.run_action, binding.action, namespace))
+        # (not this screen's own tab: a record's detail offers its own actions, not the list's again)
+        here = getattr(screen, "MODE", None)
         for s in SCREENS:
-            cls = screen_class(s.mode)
-            if isinstance(screen, cls):
+            if s.mode == here:
                 continue
+            cls = screen_class(s.mode)
             for binding in cls.BINDINGS:  # type: ignore[attr-defined]
                 b = binding if isinstance(binding, Binding) else Binding(*binding)
                 if not b.show or (self.ctx.read_only and is_edit_action(b.action)):

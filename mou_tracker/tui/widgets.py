@@ -709,6 +709,7 @@ class IndicatorBars(Widget):
     CODE_W = 5
     PCT_W = 4  # "105%", ">999%" is cut to 4 with the mark after it
     MIN_NAME_W, MIN_BAR_W, MAX_BAR_W = 12, 5, 20
+    EASY_NAME_W, EASY_BAR_W = 24, 10
 
     def render(self) -> Content:
         progress = self.progress
@@ -722,8 +723,11 @@ class IndicatorBars(Widget):
         part = 1 + fig_w + 1 + self.PCT_W + 1  # space, figures, space, percentage, mark (after the bar)
         fixed = self.CODE_W + 1 + 2 * part + 2  # code, space after the name, the gap between the two bars
         longest = max((len(f.name) for f in progress.indicators), default=0)
-        bar_w = max(self.MIN_BAR_W, min(self.MAX_BAR_W, (width - fixed - max(longest, self.MIN_NAME_W)) // 2))
-        name_w = max(self.MIN_NAME_W, width - fixed - 2 * bar_w)
+        room = width - fixed  # for the name and the two bars
+        bar_w = max(self.MIN_BAR_W, min(self.MAX_BAR_W, (room - max(longest, self.MIN_NAME_W)) // 2))
+        if bar_w < self.EASY_BAR_W and room - 2 * self.EASY_BAR_W >= self.EASY_NAME_W:
+            bar_w = self.EASY_BAR_W  # bars that read easily, while a name still shows its first words
+        name_w = max(self.MIN_NAME_W, room - 2 * bar_w)
         head = Content.assemble(
             (f"{'Code':<{self.CODE_W}}", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
             (f"{'Quarter ' + str(progress.period):<{bar_w + part + 2}}", "bold"), ("Cumulative", "bold"))

@@ -69,9 +69,9 @@ def change_label(kind: str, attr: str) -> str:
 COLUMNS: tuple[Col[AuditRow], ...] = (
     Col("seq", "Seq", lambda r: r.seq, right=True),
     Col("occurred_at", "When (UTC)", lambda r: r.occurred_at.strftime("%Y-%m-%d %H:%M")),
-    Col("actor", "Actor", lambda r: r.actor, width=10),
+    Col("actor", "Actor", lambda r: r.actor, width=8),
     Col("action", "Action", lambda r: action_label(r.action)),
-    Col("entity_kind", "Kind", lambda r: kind_label(r.entity_kind), width=11),
+    Col("entity_kind", "Kind", lambda r: kind_label(r.entity_kind), width=15),
     Col("entity_ref", "Record", lambda r: record_label(r.entity_kind, r.entity_ref), width=14),
     Col("", "Reason", lambda r: r.reason, width=12, id="reason", grow=True),
 )
