@@ -202,6 +202,8 @@ class PageTable(DataTable[Any]):
         # A column that the sideways scroll shows only in part is drawn blank: "95,000.00" must never read
         # "00.00". The column under the cursor is always scrolled whole into view.
         strip = super()._render_line(y, x1, x2, base_style)
+        if not x1 and self.virtual_size.width <= self.size.width:
+            return strip  # the whole table is in view: nothing to hide (the usual case, kept cheap)
         cuts = self.cut_spans(x1)
         for start, end in cuts:
             hidden = Strip([Segment(" " * seg.cell_length, seg.style) for seg in strip.crop(start, end)])
