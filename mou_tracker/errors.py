@@ -38,7 +38,7 @@ class ValidationError(MouError):
 
 
 class ReasonRequired(ValidationError):
-    """The change needs a categorised reason in the audit trail (SPEC section 7)."""
+    """The change needs a categorised reason in the audit trail (docs/reference/audit-and-signoff.md)."""
 
 
 class PermissionDenied(MouError):

@@ -1,4 +1,4 @@
-"""Where things live: the user data folder and the packaged migrations and templates."""
+"""Where things live: the user data and config folders and the packaged migrations and templates."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ _PACKAGE = Path(__file__).resolve().parent
 
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Where the user's own settings live (the terminal UI's remembered choices)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 def _resource(packaged: str, in_checkout: str) -> Path:

@@ -27,9 +27,11 @@ def _pg_wanted() -> bool:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep tests away from the developer's own database, data folder and identity."""
+    """Keep tests away from the developer's own database, data and config folders (the UI's settings) and
+    identity."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("MOU_TRACKER_DB", raising=False)
     monkeypatch.setenv("MOU_TRACKER_USER", "tester")

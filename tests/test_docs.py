@@ -81,3 +81,22 @@ def test_import_format_reference_lists_every_sheet_and_column():
         for f in spec.columns:
             mark = "*" if f.required else ""
             assert f"{f.label}{mark}" in rows[spec.name], f"{spec.name}: column {f.label}{mark} is not documented"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = [p for folder in ("mou_tracker", "migrations", "benchmarks", "tests") for p in (ROOT / folder).rglob("*.py")]
+
+
+def test_the_code_cites_the_projects_own_docs_never_an_outside_spec():
+    """A maintainer can look up every reference: comments point to docs/ in this repository."""
+    cites = re.compile(r"\bSPEC(?:'s)?\b(?! ?=)(?!_)")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in CODE if p.name != "test_docs.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if cites.search(line)]
+    assert not found, f"cite docs/reference/*.md instead: {found}"
+
+
+def test_every_docs_page_the_code_cites_exists():
+    cited = {m for p in CODE for m in re.findall(r"docs/(?:reference/)?[\w-]+\.md", p.read_text(encoding="utf-8"))}
+    assert cited, "the code points to its docs"
+    missing = sorted(c for c in cited if not (ROOT / c).is_file())
+    assert not missing, missing

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 
-Rates were kept to 6 decimal places (0.0077405 became 0.007741); SPEC section 4 now keeps 10. Every stored
+Rates were kept to 6 decimal places (0.0077405 became 0.007741); docs/reference/grant.md now keeps 10. Every stored
 value is kept: PostgreSQL widens NUMERIC(18, 6) to NUMERIC(22, 10) (the same 12 integer digits, 4 more
 decimals; ALTER ... TYPE converts each value exactly). SQLite stores a rate as a BIGINT count of its smallest
 unit (``ScaledDecimal``), so there each stored integer is multiplied by 10^4: the unit becomes 10^-10. A value

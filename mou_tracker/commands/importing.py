@@ -1,4 +1,5 @@
-"""`mou-tracker import FILE.xlsx [--dry-run] [--errors COPY.xlsx]` (SPEC sections 2 and 5).
+"""`mou-tracker import FILE.xlsx [--dry-run] [--errors COPY.xlsx]` and form exports with `--mapping`
+(docs/reference/cli.md, docs/reference/import-format.md).
 
 Problems go to stderr exactly as ``Sheet!A12: message``, one per line (not prefixed with "error: ", so that a
 script can read them as cell references), and the exit code is 1; the summary goes to stdout.

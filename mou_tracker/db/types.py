@@ -58,7 +58,7 @@ def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type
 
 
 def Rate() -> ScaledDecimal:  # noqa: N802
-    """An exchange rate, kept exactly as entered up to 10 decimal places (SPEC section 4; migration 0004)."""
+    """An exchange rate, kept exactly as entered up to 10 decimal places (docs/reference/grant.md; migration 0004)."""
     return ScaledDecimal(22, 10)
 
 

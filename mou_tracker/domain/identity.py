@@ -1,4 +1,4 @@
-"""Identity rules for participants and anonymised case references (SPEC section 3)."""
+"""Identity rules for participants and anonymised case references (docs/reference/indicators.md)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ class Quarter:
             shown = str(text) if len(str(text)) <= 40 else str(text)[:39] + "…"
             raise PeriodError(f"'{shown}' is not a quarter; write it as YYYY-Qn, e.g. 2025-Q3")
         year = int(m.group(1))
-        if not MIN_DATE.year <= year <= MAX_DATE.year:  # user input: the SPEC's 2000-2100 range
+        if not MIN_DATE.year <= year <= MAX_DATE.year:  # the accepted 2000-2100 range (docs/reference/cli.md)
             raise OutOfRange(f"period {m.group(0).strip()} is outside the accepted range "
                               f"{MIN_DATE.year}-Q1 to {MAX_DATE.year}-Q4")
         return cls(year, int(m.group(2)))

@@ -1,4 +1,4 @@
-"""Importing the field workbook (SPEC section 5): registers and logs that the partners fill in offline,
+"""Importing the field workbook (docs/reference/import-format.md): registers and logs that the partners fill in offline,
 checked as a whole, written atomically through the service layer, idempotent when imported again.
 
     outcome = import_workbook(services, "field.xlsx", dry_run=True)

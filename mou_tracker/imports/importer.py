@@ -20,7 +20,7 @@ from mou_tracker.services.programme import Services
 
 def import_workbook(services: Services, path: str | Path, *, dry_run: bool = False,
                     errors_path: str | Path | None = None, progress: Progress | None = None) -> ImportOutcome:
-    """Import a workbook in the format of SPEC section 5.
+    """Import a workbook in the format of docs/reference/import-format.md.
 
     Nothing is written unless every row of every sheet is valid. ``dry_run`` checks and previews without
     writing. ``errors_path``: when there are problems, a copy of the file with the problem cells highlighted

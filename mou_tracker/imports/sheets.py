@@ -1,4 +1,5 @@
-"""The import workbook's contract (SPEC section 5): which sheets, which columns, which of them are keys.
+"""The import workbook's contract (docs/reference/import-format.md): which sheets, which columns, which of
+them are keys.
 
 Each column is a service-layer ``Field``: its label is the column header, and the same ``Field.parse`` that
 the services use reads the cell, so a message about a cell reads exactly as it would in the UI.
@@ -27,7 +28,8 @@ from mou_tracker.services.programme import (
     TRAINING_FIELDS,
 )
 
-#: why a change was made (SPEC section 7): "data correction: typo in the date"; read with ``Reason.parse``
+#: why a change was made (docs/reference/audit-and-signoff.md): "data correction: typo in the date";
+#: read with ``Reason.parse``
 REASON = Field("reason", "Reason", max_len=2000)
 #: which grant a budget line, disbursement or expenditure belongs to, when the partnership has several
 GRANT_CODE = Field("grant_code", "Grant code", max_len=60)
@@ -38,7 +40,7 @@ class SheetSpec:
     """One sheet of the import workbook."""
 
     name: str
-    #: the columns of SPEC section 5, in order (the template's headers)
+    #: the columns of docs/reference/import-format.md, in order (the template's headers)
     columns: tuple[Field, ...]
     #: further columns the importer understands when present (never in the template)
     optional: tuple[Field, ...] = ()
@@ -97,7 +99,7 @@ NARRATIVES = SheetSpec("Narratives", (*NARRATIVE_FIELDS[:2], replace(NARRATIVE_F
 COMMITMENTS = SheetSpec("Commitments", COMMITMENT_FIELDS, (GRANT_CODE, REASON))
 DEVELOPMENTS = SheetSpec("Developments", DEVELOPMENT_FIELDS, (REASON,))
 
-#: every sheet, in SPEC order (also the template's order)
+#: every sheet, in the documented order (docs/reference/import-format.md; also the template's order)
 SHEETS: tuple[SheetSpec, ...] = (TRAININGS, PARTICIPANTS, ENGAGEMENTS, MILESTONES, RESULTS, TARGETS, BASELINES,
                                  NARRATIVES, GRANT, BUDGET, DISBURSEMENTS, EXPENDITURES, COMMITMENTS, DEVELOPMENTS)
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from mou_tracker.db.guards import GENESIS_HASH
 from mou_tracker.db.models import ENTITY_MODELS, AuditEvent, User
-from mou_tracker.read.labels import field_label, field_order
+from mou_tracker.domain.identity import participant_ref
+from mou_tracker.read.labels import REFERENCE_FIELDS, field_label, field_order
 from mou_tracker.read.lists import _Listing
 from mou_tracker.read.views import AuditEntry, ChainHead, FieldChange, ListRequest, Page
 from mou_tracker.services.history import end_of_day_utc, from_canonical
@@ -236,6 +237,34 @@ def event(session: Session, seq: int, before: datetime | None = None) -> AuditEn
     row = session.execute(select(*_EVENT_COLS).where(AuditEvent.seq == seq,
                                                      *EventFilter(before=before).where())).first()
     return None if row is None else to_entry(row, PersonalData(session), actor_names(session))
+
+
+def record_names(session: Session, changes: tuple[FieldChange, ...]) -> dict[tuple[str, int], str]:
+    """The names (codes) of the records an event's changes point at, e.g. ("training", 41) -> TR-2026-001;
+    a participant by its pseudonym. A record since deleted keeps its number only (no entry)."""
+    names: dict[tuple[str, int], str] = {}
+    for c in changes:
+        kind = REFERENCE_FIELDS.get(c.field)
+        if kind is None:
+            continue
+        for value in (c.old, c.new):
+            if not isinstance(value, int) or isinstance(value, bool) or (kind, value) in names:
+                continue
+            if kind == "participant":
+                names[kind, value] = participant_ref(value)
+                continue
+            record = session.get(ENTITY_MODELS[kind], value)
+            code = getattr(record, "code", None) if record is not None else None
+            if code is not None:
+                names[kind, value] = str(code).upper() if kind == "party" else str(code)
+    return names
+
+
+def event_detail(session: Session, seq: int, before: datetime | None = None
+                 ) -> tuple[AuditEntry | None, dict[tuple[str, int], str]]:
+    """One event and the names of the records its fields point at (the UI's event detail)."""
+    entry = event(session, seq, before)
+    return entry, (record_names(session, entry.changes) if entry is not None else {})
 
 
 def chain_head(session: Session, before: datetime | None = None) -> ChainHead:

@@ -248,6 +248,11 @@ class Reader:
         before = self.before
         return self._trail(lambda s: audit.event(s, seq, before))
 
+    def event_detail(self, seq: int) -> tuple[AuditEntry | None, dict[tuple[str, int], str]]:
+        """An event and the names of the records its fields point at (("training", 41) -> "TR-2026-001")."""
+        before = self.before
+        return self._trail(lambda s: audit.event_detail(s, seq, before))
+
     def history(self, kind: str, entity_id: int) -> tuple[AuditEntry, ...]:
         """Every event about one record, oldest first, up to the view's day."""
         before = self.before

@@ -13,7 +13,7 @@ from mou_tracker.domain.money import to_decimal
 from mou_tracker.domain.periods import MAX_DATE, MIN_DATE, PeriodError, Quarter, check_date_range
 from mou_tracker.errors import Problem
 
-#: the SPEC's date range (section 2), kept under the old names for callers that read them
+#: the accepted date range (docs/reference/cli.md), kept under the old names for callers that read them
 EARLIEST = MIN_DATE
 LATEST = MAX_DATE
 #: the largest magnitude any number field takes (the columns hold 18 digits; 10**15 leaves room for scale)
@@ -31,7 +31,7 @@ class Field:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     scale: int = 2
-    #: round extra decimals half-up instead of refusing them (exchange rates only: SPEC section 4), with a note
+    #: round extra decimals half-up instead of refusing them (exchange rates only: docs/reference/grant.md), with a note
     round_excess: bool = False
 
     def parse(self, raw: Any) -> tuple[Any, Problem | None]:

@@ -1,4 +1,4 @@
-"""The standard results framework that `init` seeds (SPEC section 3), with a reference sheet per indicator
+"""The standard results framework that `init` seeds (docs/reference/indicators.md), with a reference sheet per indicator
 in the spirit of a USAID PIRS."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The indicator engine: every indicator of SPEC section 3 for any quarter, cumulatively and for life.
+"""The indicator engine: every indicator of docs/reference/indicators.md for any quarter, cumulatively and for life.
 
 Each rule is one aggregate SQL query that returns a handful of rows per *date* (never one row per record);
 the rows are bucketed into calendar quarters in Python. The same figures feed `progress`, the UI and the
@@ -201,7 +201,7 @@ class Figures:
         return _pct(self.cumulative_actual, self.cumulative_target)
 
     def as_json(self) -> dict[str, Any]:
-        """Exactly the keys of SPEC section 2."""
+        """Exactly the keys of docs/reference/cli.md."""
         return {
             "code": self.code,
             "name": self.name,

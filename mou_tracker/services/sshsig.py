@@ -2,8 +2,8 @@
 
 A sign-off is signed so that anyone can check it with ``ssh-keygen -Y verify`` and no mou-tracker installed.
 The blob is assembled here byte by byte: ``cryptography`` loads OpenSSH keys and makes Ed25519 signatures,
-but does not know the SSHSIG envelope. Only Ed25519 is accepted (the SPEC's choice: small, deterministic,
-no parameters to get wrong). The private key is read, used and dropped: nothing here stores it.
+but does not know the SSHSIG envelope. Only Ed25519 is accepted (docs/reference/audit-and-signoff.md:
+small, deterministic, no parameters to get wrong). The private key is read, used and dropped: nothing here stores it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Trainings, the people trained and their attendance.
 
-Rules kept here (SPEC sections 3 and 5): adding a training whose ID exists is refused; adding a person who
-is already on the training is refused; a person recognised by identity (staff number, else name + agency)
-keeps the name recorded first, and their sex, agency, role and name change only by an explicit edit of the
-person (``update_participant``; a name change needs a reason). Participants appear in the audit trail as
-``P-<id>``, attendances as ``<training code>/P-<id>``.
-"""
+Rules kept here (docs/reference/indicators.md, docs/reference/import-format.md): adding a training whose ID
+exists is refused; adding a person who is already on the training is refused; a person recognised by identity
+(staff number, else name + agency) keeps the name recorded first, and their sex, agency, role and name change
+only by an explicit edit of the person (``update_participant``; a name change needs a reason). Participants
+appear in the audit trail as ``P-<id>``, attendances as ``<training code>/P-<id>``. """
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The terminal UI for programme managers and evaluators.
+"""The terminal UI for programme managers and evaluators (docs/reference/tui.md).
 
 ``run_app`` is what ``mou-tracker`` / ``mou-tracker tui`` call; ``build_app`` makes the same app for tests
 and benchmarks, both from the composition root (``mou_tracker.app_root.open_app``). The UI reads through
@@ -14,6 +14,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -27,17 +28,16 @@ from mou_tracker import __version__
 from mou_tracker.app_root import Settings, open_app
 from mou_tracker.errors import MouError, PermissionDenied, ReasonRequired
 from mou_tracker.services.audit import Reason
+from mou_tracker.tui import settings as ui_settings
 from mou_tracker.tui.context import UIContext
-from mou_tracker.tui.screens import make_screen, screen_class
-from mou_tracker.tui.screens.base import MouScreen, is_edit_action
-from mou_tracker.tui.widgets import SCREENS
+from mou_tracker.tui.screens import SCREENS, make_screen, screen_class
+from mou_tracker.tui.screens.base import Cancelled, MouScreen, is_edit_action
+from mou_tracker.tui.widgets import NavBar
+
+__all__ = ["Cancelled", "MouApp", "build_app", "run_app"]
 
 T = TypeVar("T")
 WARM_UP_DELAY = 1.0  # seconds after the first dashboard before the other screens' code is loaded
-
-
-class Cancelled(Exception):
-    """The user backed out of a change (e.g. declined to give a reason)."""
 
 
 def log_path() -> Path:
@@ -68,13 +68,15 @@ class MouApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "mou-tracker"
-    MODES = {mode: partial(make_screen, mode) for mode, _key, _name in SCREENS}
+    MODES = {s.mode: partial(make_screen, s.mode) for s in SCREENS}
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
         # the screen keys are shown in the bar just above the footer (NavBar), not repeated in it
-        *(Binding(key, f"switch_mode('{mode}')", name, id=f"screen.{mode}", tooltip=f"Open the {name} screen",
-                  show=False) for mode, key, name in SCREENS),
+        *(Binding(s.key, f"switch_mode('{s.mode}')", s.title, id=f"screen.{s.mode}",
+                  tooltip=f"Open the {s.title} screen", show=False) for s in SCREENS),
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show or hide every key binding"),
+        # before any screen's own Escape (back, clear the filter): first it closes the keys panel
+        Binding("escape", "hide_keys", "Hide keys", show=False, priority=True),
         Binding("q", "quit", "Quit", show=False),
     ]
 
@@ -83,6 +85,9 @@ class MouApp(App[None]):
         self.ctx = ctx
         self.data_version = 0
         self._crash_note: str | None = None
+        self.settings = ui_settings.load()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
         # the first dashboard is computed while Textual starts up
         self._first_dashboard: Future[Any] = Future()
         threading.Thread(target=self._prefetch_dashboard, name="mou-prefetch", daemon=True).start()
@@ -104,8 +109,8 @@ class MouApp(App[None]):
         def load() -> None:
             import mou_tracker.tui.forms  # noqa: F401
 
-            for mode, _key, _name in SCREENS:
-                screen_class(mode)
+            for s in SCREENS:
+                s.load()
 
         # a moment later, so as not to compete with the first paint
         self.set_timer(WARM_UP_DELAY, threading.Thread(target=load, name="mou-warm-up", daemon=True).start)
@@ -177,37 +182,65 @@ class MouApp(App[None]):
         self.notify(f"Deleted {what}.", timeout=4)
         return True
 
-    # Keys, palette --------------------------------------------------------------------------------------------
+    # Keys, palette, settings ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Any) -> None:
+        if theme.name != self.settings.theme:
+            self.settings = replace(self.settings, theme=theme.name)
+            ui_settings.save(self.settings)
+
+    def on_nav_bar_picked(self, event: NavBar.Picked) -> None:
+        self.switch_mode(event.mode)
+
     def action_toggle_keys(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
 
+    def action_hide_keys(self) -> None:
+        self.action_hide_help_panel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_keys":  # Escape is the keys panel's only while it is open
+            return bool(self.screen.query("HelpPanel"))
+        return True
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands, then every screen, then this screen's actions as bound now, then every
+        other tab's actions (switch there, then act); each command once."""
+        titles: set[str] = set()
+        for command in self._palette_commands(screen):
+            if command.title.casefold() not in titles:
+                titles.add(command.title.casefold())
+                yield command
+
+    def _palette_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for mode, key, name in SCREENS:
-            yield SystemCommand(f"Go to {name}", f"Open the {name} screen (key {key})",
-                                partial(self.switch_mode, mode))
-        seen: set[str] = set()
-        # this screen's own actions, as bound now (what the footer shows)
+        for s in SCREENS:
+            yield SystemCommand(f"Go to {s.title}", f"Open the {s.title} screen (key {s.key})",
+                                partial(self.switch_mode, s.mode))
+        # this screen's own actions, as bound now (what the footer shows): the ones it names for people
         for _key, (namespace, binding, enabled, tooltip) in screen.active_bindings.items():
-            if namespace is self or not enabled or binding.action in seen or not binding.description:
+            if namespace is self or not enabled or not binding.show or not binding.description:
                 continue
-            seen.add(binding.action)
-            yield SystemCommand(f"{binding.description}", tooltip or binding.tooltip or binding.description,
+            yield SystemCommand(binding.description, tooltip or binding.tooltip or binding.description,
                                 partial(self.run_action, binding.action, namespace))
-        # every other screen's actions: switch there, then act
-        for mode, _key, name in SCREENS:
-            cls = screen_class(mode)
-            if isinstance(screen, cls):
+        # (not this screen's own tab: a record's detail offers its own actions, not the list's again)
+        here = getattr(screen, "MODE", None)
+        for s in SCREENS:
+            if s.mode == here:
                 continue
+            cls = screen_class(s.mode)
             for binding in cls.BINDINGS:  # type: ignore[attr-defined]
                 b = binding if isinstance(binding, Binding) else Binding(*binding)
                 if not b.show or (self.ctx.read_only and is_edit_action(b.action)):
                     continue
-                yield SystemCommand(f"{name}: {b.description}", b.tooltip or f"{b.description} on the {name} screen",
-                                    partial(self._act_on, mode, b.action))
+                yield SystemCommand(f"{s.title}: {b.description}",
+                                    b.tooltip or f"{b.description} on the {s.title} screen",
+                                    partial(self._act_on, s.mode, b.action))
 
     async def _act_on(self, mode: str, action: str) -> None:
         await self.switch_mode(mode)

@@ -54,9 +54,9 @@ def compact(f: Figures, value: Decimal | None) -> str:
     """A figure in few characters for the dashboard bars: 516.6k, 1.20M."""
     if value is None:
         return "–"
-    if abs(value) >= 1_000_000:
+    if abs(value) >= Decimal("999_950"):
         return f"{value / 1_000_000:.2f}M"
-    if abs(value) >= 10_000:
+    if abs(value) >= 1_000:
         return f"{value / 1_000:.1f}k"
     return fig(f, value)
 
@@ -80,14 +80,29 @@ def days(n: int) -> str:
     if n == 0:
         return "0 days"
     sign = "+" if n > 0 else "−"
-    return f"{sign}{abs(n)} day{'s' if abs(n) != 1 else ''}"
+    return f"{sign}{count(abs(n), 'day')}"
 
 
-def quarter_title(q: Quarter, parties: Any = ()) -> str:
-    """'2025-Q3 (1 Jul–30 Sep 2025; ODPP FY2025/26 Q1, HTI FY2025 Q4)'."""
+def quarter_span(q: Quarter, parties: Any = ()) -> str:
+    """What a quarter is in days and in each party's fiscal year: '1 Jul–30 Sep 2025 · ODPP FY2025/26 Q1 ·
+    HTI FY2025 Q4' (the quarter's own name is shown beside it)."""
     span = f"{q.start.day} {q.start:%b}–{q.end.day} {q.end:%b %Y}"
     labels = [f"{p.code.upper()} {fiscal_label(q, p.fiscal_start_month, p.fiscal_label_style)}" for p in parties]
-    return f"{q} ({span}" + (f"; {', '.join(labels)})" if labels else ")")
+    return " · ".join([span, *labels])
+
+
+#: nouns whose plural is not the noun + "s"
+PLURALS = {"activity": "activities", "person": "people", "is": "are", "was": "were"}
+
+
+def plural(n: int, noun: str) -> str:
+    """The noun for ``n`` of it: 1 participant, 2 participants, 0 activities."""
+    return noun if n == 1 else PLURALS.get(noun, noun + "s")
+
+
+def count(n: int, noun: str) -> str:
+    """'1 participant', '1,204 participants'."""
+    return f"{n:,} {plural(n, noun)}"
 
 
 def input_value(value: Any) -> str:

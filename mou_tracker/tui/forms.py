@@ -10,9 +10,9 @@ dialog at once but asks first when something was changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -32,9 +32,10 @@ from mou_tracker.services.audit import Reason
 from mou_tracker.services.fields import Field
 from mou_tracker.tui import format as fmt
 
-if TYPE_CHECKING:
-    from mou_tracker.tui.app import MouApp
-
+T = TypeVar("T")
+#: how a form saves: ``write(call)`` runs ``call(reason)`` (a service-layer write) off the UI thread, asking
+#: for a reason when the audit trail needs one; it raises MouError to show (the app's ``write``)
+Write = Callable[[Callable[[Reason | None], Any]], Awaitable[Any]]
 GENERAL = "__general__"
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "period": "YYYY-Qn, e.g. 2025-Q3", "currency": "e.g. USD, KES",
                 "county": "one of Kenya's 47 counties (→ completes)"}
@@ -63,9 +64,9 @@ def form_fields(fields: Sequence[Field], *, skip: Sequence[str] = (), locked: Se
     return [FormField(f, f.attr in locked, hints.get(f.attr, "")) for f in fields if f.attr not in skip]
 
 
-class Dialog(ModalScreen[Any]):
+class Dialog(ModalScreen[T | None]):
     """A modal that Escape cancels (dismissing with None); when something in it was changed, it first asks
-    whether to discard that (or save it instead)."""
+    whether to discard that (or save it instead). ``T`` is what it dismisses with otherwise."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     #: the name of the dialog's own "save" (what ctrl+s does), offered again by the discard question
@@ -84,7 +85,7 @@ class Dialog(ModalScreen[Any]):
             self.dismiss(None)
             return
 
-        def answered(choice: str | None) -> None:
+        def answered(choice: DiscardChoice | None) -> None:
             if choice == "discard":
                 self.dismiss(None)
             elif choice == "save":
@@ -97,7 +98,10 @@ class Dialog(ModalScreen[Any]):
         self.action_cancel()
 
 
-class DiscardChanges(ModalScreen[str | None]):
+DiscardChoice = Literal["discard", "save"]
+
+
+class DiscardChanges(ModalScreen[DiscardChoice | None]):
     """Escape on a changed dialog: keep editing (None, the default and Escape), "discard" or "save"."""
 
     BINDINGS = [Binding("escape", "choose('keep')", "Keep editing"), Binding("d", "choose('discard')", "Discard"),
@@ -122,7 +126,7 @@ class DiscardChanges(ModalScreen[str | None]):
         self.query_one("#choose-keep", Button).focus()
 
     def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "keep" else choice)
+        self.dismiss("discard" if choice == "discard" else "save" if choice == "save" else None)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -135,6 +139,13 @@ Preview = Callable[[dict[str, Any]], Content | str]
 
 
 @dataclass(frozen=True)
+class Saved:
+    """What a form dismisses with once saved: the service layer's result."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
 class OpenExisting:
     """What a form dismisses with when the user, refused an ID that exists, chose to open that record."""
 
@@ -142,7 +153,10 @@ class OpenExisting:
     code: str
 
 
-class ExistingRecord(ModalScreen[str | None]):
+ExistingChoice = Literal["open", "suggestion"]
+
+
+class ExistingRecord(ModalScreen[ExistingChoice | None]):
     """An "Add" refused because the ID exists: open the existing record ("open"), use the next free ID
     ("suggestion"), or go back to the form (None). Nothing is saved by any of these."""
 
@@ -176,7 +190,7 @@ class ExistingRecord(ModalScreen[str | None]):
         return True
 
     def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "back" else choice)
+        self.dismiss("open" if choice == "open" else "suggestion" if choice == "suggestion" else None)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -184,21 +198,23 @@ class ExistingRecord(ModalScreen[str | None]):
         self.action_choose((event.button.id or "choose-back").removeprefix("choose-"))
 
 
-class RecordForm(Dialog):
-    """Add or edit one record. ``save(values, reason)`` calls the service layer; when it needs a reason the
-    app asks for one and saves again. Dismisses with the save's result, or None when cancelled. ``preview``,
-    when given, is shown under the fields and recomputed as the user types."""
+class RecordForm(Dialog[Saved | OpenExisting]):
+    """Add or edit one record. ``save(values, reason)`` calls the service layer through ``write``, which asks
+    for a reason when one is needed and saves again. Dismisses with ``Saved(result)``, ``OpenExisting`` (an
+    "Add" whose ID exists, the user chose to open that record) or None when cancelled. ``preview``, when
+    given, is shown under the fields and recomputed as the user types."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save")]
 
     def __init__(self, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
-                 save: Callable[[dict[str, Any], Reason | None], Any], *, note: str = "",
+                 save: Callable[[dict[str, Any], Reason | None], Any], write: Write, *, note: str = "",
                  preview: Preview | None = None, lookup: Preview | None = None, can_open: bool = False) -> None:
         super().__init__(classes="form-screen")
         self.title_text = title
         self.fields = list(fields)
         self.initial = dict(values or {})
         self.save_fn = save
+        self.write = write
         self.note = note
         self.preview = preview
         #: like ``preview`` but reads the database (who is recognised): run in a thread as the user types
@@ -379,9 +395,8 @@ class RecordForm(Dialog):
         self.run_worker(self._save(values), exclusive=True, group="edit", exit_on_error=False)
 
     async def _save(self, values: dict[str, Any]) -> None:
-        app: MouApp = self.app  # type: ignore[assignment]
         try:
-            outcome = await app.write(lambda reason: self.save_fn(values, reason))
+            outcome = await self.write(lambda reason: self.save_fn(values, reason))
         except AlreadyExists as exc:
             self.saving = False
             self.show_problems(exc)
@@ -395,8 +410,8 @@ class RecordForm(Dialog):
         if outcome is not None:
             notes = getattr(outcome, "notes", None)
             if notes:  # what the save adjusted or kept (a rate rounded, a recorded name kept): never silent
-                app.notify("\n".join(notes), title="Saved, note", timeout=10)
-            self.dismiss(outcome)
+                self.app.notify("\n".join(notes), title="Saved, note", timeout=10)
+            self.dismiss(Saved(outcome))
 
     async def _already_exists(self, exc: AlreadyExists) -> None:
         """The ID is taken: never replace that record. Offer to open it, or to use the next free ID."""
@@ -464,8 +479,9 @@ def converted_amount(grant_currency: str, fields: Sequence[Field]) -> Preview:
     return show
 
 
-class ReasonScreen(Dialog):
-    """Ask why: a reason category (SPEC section 7) and a few words. Dismisses with a ``Reason`` or None."""
+class ReasonScreen(Dialog[Reason]):
+    """Ask why: a reason category (docs/reference/audit-and-signoff.md) and a few words. Dismisses with a
+    ``Reason``, or None when cancelled."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save")]
 
@@ -528,8 +544,9 @@ class ReasonScreen(Dialog):
         self.dismiss(reason)
 
 
-class RecordDetail(Dialog):
-    """A record's fields, read-only, with the actions the user may take on it (each dismisses with its id)."""
+class RecordDetail(Dialog[str]):
+    """A record's fields, read-only, with the actions the user may take on it (each dismisses with its id;
+    None when closed)."""
 
     def __init__(self, title: str, rows: Sequence[tuple[str, Any]], actions: Sequence[tuple[str, str, str]] = ()
                  ) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions
@@ -23,6 +24,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
@@ -32,22 +34,7 @@ from mou_tracker.read.views import ListRequest, Page
 from mou_tracker.services.indicators import Progress
 from mou_tracker.tui import format as fmt
 
-if TYPE_CHECKING:
-    from mou_tracker.tui.app import MouApp
-
 R = TypeVar("R")
-
-#: (mode, key, name) of every screen, in the order of the navigation bar
-SCREENS = (
-    ("dashboard", "1", "Dashboard"),
-    ("indicators", "2", "Indicators"),
-    ("trainings", "3", "Trainings"),
-    ("support", "4", "Support"),
-    ("milestones", "5", "Milestones"),
-    ("grant", "6", "Grant"),
-    ("reports", "7", "Reports"),
-    ("audit", "8", "Audit"),
-)
 
 LOADING_DELAY = 0.3  # seconds before a slow load shows its loading indicator
 COUNT_DELAY = 0.15  # seconds after a page is shown before its matches are counted
@@ -73,17 +60,26 @@ def rich_style(app: App[Any], style: str) -> str:
 
 
 class NavBar(Static):
-    """Every screen with its key, the current one highlighted; a click on a name opens that screen."""
+    """Every screen with its key, the current one highlighted; a click on a name posts ``Picked``."""
 
-    def __init__(self, current: str) -> None:
+    class Picked(Message):
+        """A screen's name was clicked: the app opens that screen."""
+
+        def __init__(self, mode: str) -> None:
+            super().__init__()
+            self.mode = mode
+
+    def __init__(self, tabs: Sequence[tuple[str, str, str]], current: str) -> None:
+        """``tabs``: (mode, key, title) of every screen, in order."""
         super().__init__()
+        self.tabs = tuple(tabs)
         self.current = current
         self._spans: list[tuple[int, int, str]] = []
 
     def on_mount(self) -> None:
         parts: list[str | tuple[str, str]] = []
         x = 0
-        for mode, key, name in SCREENS:
+        for mode, key, name in self.tabs:
             active = mode == self.current
             parts += [(key, "bold $accent on $primary-muted" if active else "bold $accent"),
                       (name, "bold $text-primary on $primary-muted" if active else "$text-muted"), " "]
@@ -95,26 +91,38 @@ class NavBar(Static):
         for start, end, mode in self._spans:
             if start <= event.x < end:
                 event.stop()
-                self.app.switch_mode(mode)
+                self.post_message(self.Picked(mode))
                 return
 
 
+@dataclass(frozen=True)
+class Session:
+    """What the title line says about the session: who is working, and how."""
+
+    actor: str
+    read_only: bool = False
+    as_of: date | None = None
+
+
 class TitleBar(Horizontal):
-    """The screen's heading on the left; who is working, and how, on the right."""
+    """The screen's heading on the left; who is working, and how, on the right (given, not looked up)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
         yield Static(id="badges")
 
     def on_mount(self) -> None:
-        app: MouApp = self.app  # type: ignore[assignment]
-        ctx = app.ctx
+        session = self.session
         parts: list[str | tuple[str, str]] = []
-        if ctx.as_of is not None:
-            parts += [(f" as of {ctx.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
-        if ctx.read_only:
+        if session.as_of is not None:
+            parts += [(f" as of {session.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
+        if session.read_only:
             parts += [(" read-only ", "bold $text-warning on $warning-muted"), " "]
-        parts.append((ctx.actor, "$text-muted"))
+        parts.append((session.actor, "$text-muted"))
         self.query_one("#badges", Static).update(Content.assemble(*parts))
 
     def set_heading(self, heading: str | Content) -> None:
@@ -125,7 +133,12 @@ class TitleBar(Horizontal):
 @dataclass(frozen=True)
 class Col(Generic[R]):
     """A column: ``key`` is the sort key the query knows (empty when the column cannot sort); ``id`` names
-    a column that does not sort (its key in the table)."""
+    a column that does not sort (its key in the table).
+
+    Widths: a figure (``right``) or a column without ``width`` is always as wide as what it shows, so no
+    value is ever cut. A text column with a ``width`` may be narrowed to that width when the terminal is
+    short of room, and is widened to show its text whole when there is room; the ``grow`` column (else the
+    widest text column) takes what room is left, so the table fills the terminal's width."""
 
     key: str
     label: str
@@ -133,6 +146,11 @@ class Col(Generic[R]):
     width: int | None = None
     right: bool = False
     id: str = ""
+    grow: bool = False
+
+    @property
+    def shrinks(self) -> bool:
+        return self.width is not None and not self.right
 
     @property
     def column_key(self) -> str:
@@ -180,6 +198,35 @@ class PageTable(DataTable[Any]):
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header_height)
 
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        # A column that the sideways scroll shows only in part is drawn blank: "95,000.00" must never read
+        # "00.00". The column under the cursor is always scrolled whole into view.
+        strip = super()._render_line(y, x1, x2, base_style)
+        if not x1 and self.virtual_size.width <= self.size.width:
+            return strip  # the whole table is in view: nothing to hide (the usual case, kept cheap)
+        cuts = self.cut_spans(x1)
+        for start, end in cuts:
+            hidden = Strip([Segment(" " * seg.cell_length, seg.style) for seg in strip.crop(start, end)])
+            strip = Strip.join([strip.crop(0, start), hidden, strip.crop(end, strip.cell_length)])
+        return strip
+
+    def cut_spans(self, scroll_x: int) -> list[tuple[int, int]]:
+        """The screen spans (start, end) of the columns that the view shows only in part, at ``scroll_x``.
+        A column wider than the whole scrolling part of the view is shown in part rather than not at all."""
+        columns = self.ordered_columns
+        widths = [c.get_render_width(self) for c in columns]
+        fixed = sum(widths[: self.fixed_columns])
+        view = self.size.width
+        lo, hi = scroll_x + fixed, scroll_x + view  # the visible span of the scrolling columns
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for width in widths:
+            end = start + width
+            if width <= view - fixed and (start < lo < end or start < hi < end):
+                spans.append((max(start - scroll_x, fixed), min(end - scroll_x, view)))
+            start = end
+        return spans
+
     class Edge(Message):
         def __init__(self, step: int) -> None:
             super().__init__()
@@ -225,6 +272,7 @@ class _RowMessage(Message):
 class PagedTable(Vertical, Generic[R]):
     """A table fed one page at a time by a query that filters, sorts and pages in SQL.
 
+    ``noun`` is what one row is ("training"); the status line counts them in the right number.
     ``fetch(request)`` runs in a thread worker (a stale load is dropped when a newer one starts), so typing
     in the filter never blocks the UI. Rows are keyed by ``key(row)``; Enter posts ``Opened``.
     """
@@ -243,10 +291,22 @@ class PagedTable(Vertical, Generic[R]):
     class Highlighted(_RowMessage):
         """The cursor moved to a row (or a cell)."""
 
+    class LoadFailed(Message):
+        """A page could not be read; the table keeps its last page. The screen decides what to tell."""
+
+        def __init__(self, table: PagedTable[Any], error: Exception) -> None:
+            super().__init__()
+            self.table = table
+            self.error = error
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
     filtering: reactive[bool] = reactive(False)
 
     def __init__(self, columns: Sequence[Col[R]], fetch: Callable[[ListRequest], Page[R]] | None,
-                 key: Callable[[R], str], *, noun: str = "rows", page_size: int = 100,
+                 key: Callable[[R], str], *, noun: str = "row", page_size: int = 100,
                  cursor_type: str = "row", fixed_columns: int = 0, header_height: int = 1,
                  id: str | None = None) -> None:
         super().__init__(id=id, classes="paged")
@@ -267,9 +327,11 @@ class PagedTable(Vertical, Generic[R]):
         self._header_height = header_height
         self._cursor_hint: str | None = None
         self._loading_timer: Timer | None = None
+        #: how wide each column's label and widest cell on the page are (its width when there is room)
+        self._natural: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=f"Filter {self.noun}: type to narrow · Enter keeps it · Esc clears",
+        yield Input(placeholder=f"Filter {fmt.plural(2, self.noun)}: type to narrow · Enter keeps it · Esc clears",
                     classes="filter", compact=True)
         yield PageTable(cursor_type=self._cursor_type, zebra_stripes=True,  # type: ignore[arg-type]
                         fixed_columns=self._fixed_columns, header_height=self._header_height)
@@ -304,8 +366,81 @@ class PagedTable(Vertical, Generic[R]):
         self._add_columns()
 
     def _add_columns(self) -> None:
+        self._natural = {}
         for col in self.columns:
-            self.table.add_column(self._label(col), width=col.width, key=col.column_key)
+            label = self._label(col)
+            self._natural[col.column_key] = max((cell_len(line) for line in label.plain.split("\n")), default=0)
+            self.table.add_column(label, width=self._natural[col.column_key], key=col.column_key)
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_columns)
+
+    def _measure(self, cells: Sequence[Sequence[Cell]]) -> None:
+        """Note how wide each column's widest cell (and label) is on the page shown."""
+        for i, col in enumerate(self.columns):
+            label = self._label(col)
+            widest = max((cell_len(line) for line in label.plain.split("\n")), default=0)
+            self._natural[col.column_key] = max([widest, *(row[i].width for row in cells)])
+
+    def _fit_columns(self) -> None:
+        """Share the table's width among its columns (see ``Col``): figures whole, names whole where there
+        is room, the whole width used; when even the narrowed columns do not fit, the table scrolls
+        sideways with its frozen columns (the code) kept in view."""
+        table = self.table
+        if not self.columns or not table.columns or not table.size.width:
+            return
+        pad = 2 * table.cell_padding
+        room = table.size.width
+        if table.row_count + (table.header_height if table.show_header else 0) > table.size.height:
+            room -= table.styles.scrollbar_size_vertical
+        natural = [self._natural.get(c.column_key, 0) for c in self.columns]
+        widths = [min(n, c.width or n) if c.shrinks else n for c, n in zip(self.columns, natural, strict=True)]
+        spare = room - sum(w + pad for w in widths)
+        # first the narrowed text columns, towards their whole text: those that lack least first, so that
+        # as many as possible are shown whole (a long free text takes what remains)
+        lacking = [n - w for n, w in zip(natural, widths, strict=True)]
+        if spare > 0 and any(lacking):
+            for i in sorted((i for i, lack in enumerate(lacking) if lack), key=lambda i: lacking[i]):
+                given = min(spare, lacking[i])
+                widths[i] += given
+                spare -= given
+                if not spare:
+                    break
+        elif spare < 0 and self._fixed_columns:
+            # the table scrolls sideways anyway: its frozen text (an indicator's name) is widened towards
+            # whole while the scrolling part keeps at least half the room
+            budget = room // 2 - sum(w + pad for w in widths[: self._fixed_columns])
+            for i in range(self._fixed_columns):
+                extra = max(0, min(budget, natural[i] - widths[i]))
+                widths[i] += extra
+                budget -= extra
+        # then the rest to the growing column, so the table spans the terminal
+        if spare > 0:
+            texts = [i for i, c in enumerate(self.columns) if not c.right]
+            grow = next((i for i, c in enumerate(self.columns) if c.grow), None)
+            if grow is None and texts:
+                grow = max(texts, key=lambda i: (self.columns[i].shrinks, natural[i]))
+            if grow is not None:
+                widths[grow] += spare
+        changed = False
+        for col, width in zip(self.columns, widths, strict=True):
+            column = table.columns.get(col.column_key)  # type: ignore[call-overload]
+            if column is not None and (column.width != width or column.auto_width):
+                column.width, column.auto_width = width, False
+                changed = True
+        if changed:
+            table._clear_caches()
+            table._require_update_dimensions = True
+            table.refresh()
+            # new widths can bring or take away the sideways scrollbar, and with it a row of height (and so
+            # the vertical scrollbar's column): fit once more after that layout, so the result never depends
+            # on which refresh came first
+            self._refits = getattr(self, "_refits", 0) + 1
+            if self._refits <= 2:
+                self.call_after_refresh(self._fit_columns)
+        else:
+            self._refits = 0
 
     def _label(self, col: Col[R]) -> Text:
         label = col.label
@@ -326,7 +461,7 @@ class PagedTable(Vertical, Generic[R]):
 
     def _show_loading(self) -> None:
         self.table.loading = True
-        self.query_one(".table-status", Static).update(f"Loading {self.noun}…")
+        self.query_one(".table-status", Static).update(f"Loading {fmt.plural(2, self.noun)}…")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="page")
     def _load(self, request: ListRequest) -> None:
@@ -361,8 +496,7 @@ class PagedTable(Vertical, Generic[R]):
         if request != self.request:
             return
         self._stop_loading()
-        app: MouApp = self.app  # type: ignore[assignment]
-        app.show_problem(exc)
+        self.post_message(self.LoadFailed(self, exc))
         self._update_status()
 
     def _show(self, request: ListRequest, page: Page[R]) -> None:
@@ -380,10 +514,13 @@ class PagedTable(Vertical, Generic[R]):
         self.page = page
         self.shown = request
         self.rows = {self.key(r): r for r in page.rows}
+        cells = [[self._cell(c, row) for c in self.columns] for row in page.rows]
+        self._measure(cells)
         with self.app.batch_update():
             table.clear()
-            for row in page.rows:
-                table.add_row(*(self._cell(c, row) for c in self.columns), key=self.key(row))
+            for row, row_cells in zip(page.rows, cells, strict=True):
+                table.add_row(*row_cells, key=self.key(row))
+            self._fit_columns()
             if table.row_count:
                 if self._cursor_hint == "first":
                     target = 0
@@ -429,10 +566,12 @@ class PagedTable(Vertical, Generic[R]):
             return
         text = self.request.text.strip()
         if not page.rows and page.offset == 0:
-            status.update(f"No {self.noun} match '{text}'." if text else f"No {self.noun} recorded yet.")
+            many = fmt.plural(2, self.noun)
+            status.update(f"No {many} match '{text}'." if text else f"No {many} recorded yet.")
             return
         of = "…" if page.total is None else f"{page.total:,}"
-        parts = [f"Showing {page.first:,}–{page.last:,} of {of} {self.noun}"]
+        noun = fmt.plural(2 if page.total is None else page.total, self.noun)
+        parts = [f"1 {noun}" if page.total == 1 else f"Showing {page.first:,}–{page.last:,} of {of} {noun}"]
         if text:
             parts.append(f"filter '{text}'")
         if self.request.sort:
@@ -577,27 +716,38 @@ class IndicatorBars(Widget):
         # a header, one line per indicator and the legend; lines never wrap (they are cut to the width)
         return 0 if self.progress is None else len(self.progress.indicators) + 2
 
-    FIGURES_W = 13  # "516.6k/617.5k"
+    CODE_W = 5
+    PCT_W = 4  # "105%", ">999%" is cut to 4 with the mark after it
+    MIN_NAME_W, MIN_BAR_W, MAX_BAR_W = 12, 5, 20
+    EASY_NAME_W, EASY_BAR_W = 24, 10
 
     def render(self) -> Content:
         progress = self.progress
         if progress is None:
             return Content("")
         width = max(self.size.width, 60)
-        part = self.FIGURES_W + 7  # bar, space, figures, space, percentage (4), mark
-        bar_w = max(5, min(20, (width - 8 - 2 * part - 18) // 2))
-        name_w = width - 8 - 2 * (bar_w + part)
+        rows = [(f, self._figures(f, f.period_actual, f.period_target),
+                 self._figures(f, f.cumulative_actual, f.cumulative_target)) for f in progress.indicators]
+        # the figures are as wide as the widest of them (never cut); the name gets the room next, then the bars
+        fig_w = max([9, *(max(len(a), len(b)) for _f, a, b in rows)])
+        part = 1 + fig_w + 1 + self.PCT_W + 1  # space, figures, space, percentage, mark (after the bar)
+        fixed = self.CODE_W + 1 + 2 * part + 2  # code, space after the name, the gap between the two bars
+        longest = max((len(f.name) for f in progress.indicators), default=0)
+        room = width - fixed  # for the name and the two bars
+        bar_w = max(self.MIN_BAR_W, min(self.MAX_BAR_W, (room - max(longest, self.MIN_NAME_W)) // 2))
+        if bar_w < self.EASY_BAR_W and room - 2 * self.EASY_BAR_W >= self.EASY_NAME_W:
+            bar_w = self.EASY_BAR_W  # bars that read easily, while a name still shows its first words
+        name_w = max(self.MIN_NAME_W, room - 2 * bar_w)
         head = Content.assemble(
-            ("Code ", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
+            (f"{'Code':<{self.CODE_W}}", "bold"), (f"{'Indicator':<{name_w}} ", "bold"),
             (f"{'Quarter ' + str(progress.period):<{bar_w + part + 2}}", "bold"), ("Cumulative", "bold"))
         lines = [head]
-        for f in progress.indicators:
+        for f, period_figures, cumulative_figures in rows:
             name = f.name if len(f.name) <= name_w else f.name[: name_w - 1] + "…"
-            parts: list[str | tuple[str, str]] = [(f"{f.code:<5}", "bold"), f"{name:<{name_w}} "]
-            parts += self._bar(f, f.period_actual, f.period_target, f.period_pct, f.status, bar_w)
+            parts: list[str | tuple[str, str]] = [(f"{f.code:<{self.CODE_W}}", "bold"), f"{name:<{name_w}} "]
+            parts += self._bar(period_figures, f.period_pct, f.status, bar_w, fig_w)
             parts.append("  ")
-            parts += self._bar(f, f.cumulative_actual, f.cumulative_target, f.cumulative_pct, f.cumulative_status,
-                               bar_w)
+            parts += self._bar(cumulative_figures, f.cumulative_pct, f.cumulative_status, bar_w, fig_w)
             lines.append(Content.assemble(*parts))
         legend = Content.assemble(*[
             part for status in ("on_track", "below_target", "above_target", "no_target")
@@ -605,12 +755,15 @@ class IndicatorBars(Widget):
         lines.append(legend)
         return Content("\n").join(lines)
 
+    @staticmethod
+    def _figures(f: Any, actual: Any, target: Any) -> str:
+        return f"{fmt.compact(f, actual)}/{fmt.compact(f, target)}"
+
     @classmethod
-    def _bar(cls, f: Any, actual: Any, target: Any, pct: Any, status: str, bar_w: int) -> list[str | tuple[str, str]]:
+    def _bar(cls, figures: str, pct: Any, status: str, bar_w: int, fig_w: int) -> list[str | tuple[str, str]]:
         colour = fmt.status_colour(status)
         share = None if pct is None else float(pct) / 100
         filled, empty = fmt.bar(share, bar_w)
-        figures = f"{fmt.compact(f, actual)}/{fmt.compact(f, target)}"
-        pct_text = "" if pct is None else (f"{pct:.0f}%" if pct < 1000 else ">999%")
-        return [(filled, colour), (empty, "$text-muted"), " ", (f"{figures:>{cls.FIGURES_W}} ", ""),
-                (f"{pct_text:>4}", colour), (STATUS_MARK.get(status, "·"), colour)]
+        pct_text = "" if pct is None else (f"{pct:.0f}%" if pct < 1000 else ">999")
+        return [(filled, colour), (empty, "$text-muted"), " ", (f"{figures:>{fig_w}} ", ""),
+                (f"{pct_text:>{cls.PCT_W}}", colour), (STATUS_MARK.get(status, "·"), colour)]

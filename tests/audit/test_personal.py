@@ -1,4 +1,5 @@
-"""Participants' personal data: sealed in the trail, shown only when asked, erasable (SPEC section 7)."""
+"""Participants' personal data: sealed in the trail, shown only when asked, erasable
+(docs/reference/audit-and-signoff.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The command line of SPEC section 2, end to end: exit codes, messages without tracebacks, the JSON shape."""
+"""The command line of docs/reference/cli.md, end to end: exit codes, messages without tracebacks, the JSON shape."""
 
 import json
 import sqlite3

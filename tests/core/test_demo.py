@@ -30,6 +30,12 @@ def test_records_run_up_to_today_with_the_current_quarter_partly_done(demo_db: A
         assert figures["1.1"].period_actual > 0 and figures["4.1"].period_actual > 0
 
 
+def test_nothing_is_recorded_after_today(demo_db: Any) -> None:
+    with demo_db.reading() as s:
+        last = s.execute(select(func.max(AuditEvent.occurred_at))).scalar_one()
+    assert last.date() <= TODAY
+
+
 def test_the_actors_are_people_of_both_parties(demo_db: Any) -> None:
     with demo_db.reading() as s:
         parties = dict(s.execute(select(User.name, User.party)).all())

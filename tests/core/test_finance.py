@@ -1,4 +1,5 @@
-"""Grant figures of SPEC section 4: spent, remaining, utilisation, cash, burn rate, warnings, cost per result."""
+"""Grant figures (docs/reference/grant.md): spent, remaining, utilisation, cash, burn rate, warnings, cost
+per result."""
 
 from datetime import date
 from decimal import Decimal

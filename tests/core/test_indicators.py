@@ -1,4 +1,4 @@
-"""Every indicator rule of SPEC section 3 and its edge cases, on SQLite and PostgreSQL."""
+"""Every indicator rule of docs/reference/indicators.md and its edge cases, on SQLite and PostgreSQL."""
 
 from datetime import date
 from decimal import Decimal

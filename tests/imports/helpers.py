@@ -22,7 +22,7 @@ HEADERS = {spec.name: [f.label for f in spec.columns] for spec in SHEETS}
 
 
 def write_book(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> Path:
-    """A workbook with one sheet per entry: row 1 the SPEC headers (plus any other keys used), then the rows."""
+    """A workbook with one sheet per entry: row 1 the documented headers (plus any other keys used), then the rows."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():

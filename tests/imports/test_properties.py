@@ -71,7 +71,7 @@ QUARTERS = [Quarter(2025, 2), Quarter(2025, 3), Quarter(2025, 4), Quarter(2026, 
 
 
 def expected(book):
-    """Every indicator's period actual per quarter, from the rows themselves (SPEC section 3)."""
+    """Every indicator's period actual per quarter, from the rows themselves (docs/reference/indicators.md)."""
     q = Quarter.of
     out = defaultdict(lambda: defaultdict(Decimal))
     ends = {t["Training ID"]: t["End date"] for t in book["Trainings"]}

@@ -117,7 +117,7 @@ def test_tables_cover_their_rows_with_filters_and_frozen_headers(demo_reports, d
         assert t.autoFilter is not None and t.autoFilter.ref == t.ref
         first_data_row = int(re.search(r"\d+", t.ref).group()) + 1
         assert ws.freeze_panes == f"A{first_data_row}"
-    # every list of SPEC 6 is an Excel table
+    # every list of the reports (docs/reference/reports.md) is an Excel table
     tables = {name for ws in wb.worksheets for name in ws.tables}
     assert {"TrackingTable", "Trainings", "NewlyTrained", "Engagements", "EngagementsByType", "Milestones",
             "MilestoneHistory", "GrantFigures", "BudgetLines", "Disbursements", "Definitions", "Signoffs",

@@ -98,3 +98,34 @@ def test_as_of_is_read_only_and_shows_the_past(demo_db: Any) -> None:
         assert shown == ended_by_then < everything
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("args", [["--read-only"], ["tui", "--read-only"]])
+def test_the_bare_command_opens_the_ui_read_only(seeded: Any, monkeypatch: Any, args: list[str]) -> None:
+    """`mou-tracker --read-only` (no command) opens the UI as `mou-tracker tui --read-only` does: the real
+    CLI, the real app, run headless, driven to every screen."""
+    from click.testing import CliRunner
+
+    from mou_tracker.cli import cli
+    from mou_tracker.tui.app import MouApp
+
+    seen: dict[str, Any] = {}
+    run = MouApp.run
+
+    def headless(self: MouApp, *a: Any, **kw: Any) -> Any:
+        async def drive(pilot: Any) -> None:
+            await settle(pilot)
+            seen["read_only"] = self.ctx.read_only and self.ctx.services.read_only
+            seen["badge"] = "read-only" in str(self.screen.query_one(TitleBar).query_one("#badges").render())
+            seen["edits"] = []
+            for key in "12345678":
+                await press(pilot, key)
+                seen["edits"] += offered_edit_actions(self)
+            self.exit()
+
+        return run(self, headless=True, size=SIZE, auto_pilot=drive)
+
+    monkeypatch.setattr(MouApp, "run", headless)
+    result = CliRunner().invoke(cli, ["--db", seeded.db.url, *args])
+    assert result.exit_code == 0, result.output
+    assert seen == {"read_only": True, "badge": True, "edits": []}

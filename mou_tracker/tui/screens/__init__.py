@@ -1,27 +1,47 @@
-"""The app's screens, one per navigation tab (see ``widgets.SCREENS``). Each is imported on first use, so
-the app starts with the dashboard's code only."""
+"""The app's screens, one per navigation tab: this registry is the one place that lists them, with their
+keys and titles (the navigation bar, the app's modes, key bindings and command palette all read it). Each
+screen's module is imported on first use, so the app starts with the dashboard's code only."""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
-#: mode -> (module, class)
-SCREEN_CLASSES_BY_MODE = {
-    "dashboard": ("dashboard", "DashboardScreen"),
-    "indicators": ("indicators", "IndicatorsScreen"),
-    "trainings": ("trainings", "TrainingsScreen"),
-    "support": ("support", "SupportScreen"),
-    "milestones": ("milestones", "MilestonesScreen"),
-    "grant": ("grant", "GrantScreen"),
-    "reports": ("reports", "ReportsScreen"),
-    "audit": ("audit", "AuditScreen"),
-}
+
+@dataclass(frozen=True)
+class ScreenInfo:
+    """One navigation tab: its mode name, the key that opens it, its title (the navigation bar's word), its
+    heading (the title line's) and where its class lives."""
+
+    mode: str
+    key: str
+    title: str
+    heading: str
+    module: str
+    cls: str
+
+    def load(self) -> Any:
+        """The screen's class (imports its module the first time)."""
+        return getattr(importlib.import_module(f"mou_tracker.tui.screens.{self.module}"), self.cls)
+
+
+#: every screen, in the order of the navigation bar
+SCREENS: tuple[ScreenInfo, ...] = (
+    ScreenInfo("dashboard", "1", "Dashboard", "Dashboard", "dashboard", "DashboardScreen"),
+    ScreenInfo("indicators", "2", "Indicators", "Indicators", "indicators", "IndicatorsScreen"),
+    ScreenInfo("trainings", "3", "Trainings", "Trainings", "trainings", "TrainingsScreen"),
+    ScreenInfo("support", "4", "Support", "Technical support", "support", "SupportScreen"),
+    ScreenInfo("milestones", "5", "Milestones", "Milestones", "milestones", "MilestonesScreen"),
+    ScreenInfo("grant", "6", "Grant", "Grant", "grant", "GrantScreen"),
+    ScreenInfo("reports", "7", "Reports", "Reports", "reports", "ReportsScreen"),
+    ScreenInfo("audit", "8", "Audit", "Audit trail", "audit", "AuditScreen"),
+)
+BY_MODE = {s.mode: s for s in SCREENS}
 
 
 def screen_class(mode: str) -> Any:
-    module, name = SCREEN_CLASSES_BY_MODE[mode]
-    return getattr(importlib.import_module(f"mou_tracker.tui.screens.{module}"), name)
+    return BY_MODE[mode].load()
 
 
 def make_screen(mode: str) -> Any:

@@ -13,19 +13,20 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
+from mou_tracker.read.labels import INTERNAL, REFERENCE_FIELDS, action_label, change_label, kind_label, record_label
 from mou_tracker.read.views import AuditEntry
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui.screens.base import MouScreen, open_detail, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
 COLUMNS: tuple[Col[AuditEntry], ...] = (
-    Col("seq", "Seq", lambda r: r.seq, right=True, width=7),
-    Col("occurred_at", "When (UTC)", lambda r: r.occurred_at.strftime("%Y-%m-%d %H:%M"), width=16),
-    Col("actor", "Actor", lambda r: r.actor, width=10),
-    Col("action", "Action", lambda r: r.action, width=6),
-    Col("entity_kind", "Kind", lambda r: r.entity_kind, width=11),
-    Col("entity_ref", "Record", lambda r: r.entity_ref, width=18),
-    Col("", "Reason", lambda r: r.reason or "", width=40, id="reason"),
+    Col("seq", "Seq", lambda r: r.seq, right=True),
+    Col("occurred_at", "When (UTC)", lambda r: r.occurred_at.strftime("%Y-%m-%d %H:%M")),
+    Col("actor", "Actor", lambda r: r.actor, width=8),
+    Col("action", "Action", lambda r: action_label(r.action)),
+    Col("entity_kind", "Kind", lambda r: kind_label(r.entity_kind), width=15),
+    Col("entity_ref", "Record", lambda r: record_label(r.entity_kind, r.entity_ref), width=14),
+    Col("", "Reason", lambda r: r.reason or "", width=12, id="reason", grow=True),
 )
 
 
@@ -42,7 +43,6 @@ def verifier() -> Any:
 
 class AuditScreen(MouScreen):
     MODE = "audit"
-    HEADING = "Audit trail"
     TABLE = "events"
     BINDINGS = [
         Binding("v", "verify", "Verify chain", tooltip="Recompute the hash chain and replay it against the tables"),
@@ -55,7 +55,7 @@ class AuditScreen(MouScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-note", classes="summary")
         yield ProgressBar(id="verify-progress", show_eta=False)
-        yield PagedTable(COLUMNS, self.ctx.reader.events, lambda r: str(r.seq), noun="events", id="events")
+        yield PagedTable(COLUMNS, self.ctx.reader.events, lambda r: str(r.seq), noun="event", id="events")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -78,9 +78,9 @@ class AuditScreen(MouScreen):
         seq = event.row.seq
 
         async def flow() -> None:
-            detail = await asyncio.to_thread(self.ctx.reader.event, seq)
+            detail, names = await asyncio.to_thread(self.ctx.reader.event_detail, seq)
             if detail is not None:
-                await open_detail(self, f"Audit event {seq}", event_rows(detail), edit=False)
+                await open_detail(self, f"Audit event {seq}", event_rows(detail, names), edit=False)
 
         run_edit(self, flow)
 
@@ -109,15 +109,29 @@ class AuditScreen(MouScreen):
         self.query_one("#audit-note", Static).update(text)
 
 
-def event_rows(r: AuditEntry) -> list[tuple[str, Any]]:
+def event_rows(r: AuditEntry, names: dict[tuple[str, int], str] | None = None) -> list[tuple[str, Any]]:
+    """An event as label/value lines: fields by their labels, other records by their names."""
+    names = names or {}
     rows: list[tuple[str, Any]] = [
-        ("Sequence", r.seq), ("When", fmt.stamp(r.occurred_at)), ("Actor", r.who), ("Action", r.action),
-        ("Record", f"{r.entity_kind} {r.entity_ref or ''}".strip()), ("Reason", r.reason),
+        ("Sequence", r.seq), ("When", fmt.stamp(r.occurred_at)), ("Actor", r.who),
+        ("Action", action_label(r.action)),
+        ("Record", f"{kind_label(r.entity_kind)} {record_label(r.entity_kind, r.entity_ref)}"),
+        ("Reason", r.reason or None),
     ]
+
+    def shown(attr: str, value: Any) -> Any:
+        if attr in INTERNAL and value is not None:
+            return INTERNAL[attr]
+        kind = REFERENCE_FIELDS.get(attr)
+        if kind is not None and isinstance(value, int):
+            return names.get((kind, value), f"{kind_label(kind).lower()} no. {value} (no longer recorded)")
+        return value
+
     for c in r.changes:
+        label = change_label(r.entity_kind, c.field)
         if r.action == "update":
-            rows.append((c.label, f"{fmt.text(c.old)} → {fmt.text(c.new)}"))
+            rows.append((label, f"{fmt.text(shown(c.field, c.old))} → {fmt.text(shown(c.field, c.new))}"))
         else:
-            rows.append((c.label, c.new if r.action == "create" else c.old))
+            rows.append((label, shown(c.field, c.new if r.action == "create" else c.old)))
     rows += [("Previous hash", r.prev_hash), ("Hash", r.hash)]
     return rows

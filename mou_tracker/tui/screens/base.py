@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -17,13 +19,34 @@ from textual.worker import get_current_worker
 from mou_tracker.read.views import ListRequest, Page
 from mou_tracker.services.audit import Reason
 from mou_tracker.tui.context import UIContext
-from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, TitleBar
+from mou_tracker.tui.screens import BY_MODE, SCREENS
+from mou_tracker.tui.widgets import LOADING_DELAY, Col, NavBar, PagedTable, Session, TitleBar
 
-if TYPE_CHECKING:
-    from mou_tracker.tui.app import MouApp
+if TYPE_CHECKING:  # the forms' code is loaded when a form is first opened, not at start-up
     from mou_tracker.tui.forms import FormField, Preview
 
 T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    """The user backed out of a change (e.g. declined to give a reason)."""
+
+
+class Host(Protocol):
+    """What a screen asks of the app it runs in (the app implements it; screens never import the app)."""
+
+    ctx: UIContext
+    data_version: int
+
+    def show_problem(self, exc: BaseException) -> None: ...
+
+    async def write(self, call: Callable[[Reason | None], T], reason: Reason | None = None) -> T: ...
+
+    async def confirm_delete(self, what: str, detail: str, call: Callable[[Reason], Any]) -> bool: ...
+
+    def first_dashboard(self) -> Future[Any] | None: ...
+
+    def warm_up(self) -> None: ...
 
 #: actions that change records: never offered in a read-only session (the service layer refuses them too)
 EDIT_PREFIXES = ("add_", "edit_", "delete_", "remove_")
@@ -34,8 +57,9 @@ def is_edit_action(action: str) -> bool:
 
 
 class MouScreen(Screen[None]):
-    """A screen of the app. Subclasses set ``MODE`` (which navigation tab it belongs to) and ``HEADING``,
-    compose their body in ``compose_body`` and (re)load their data in ``refresh_data``."""
+    """A screen of the app. Subclasses set ``MODE`` (which navigation tab it belongs to; its heading is the
+    registry's unless ``HEADING`` says otherwise), compose their body in ``compose_body`` and (re)load
+    their data in ``refresh_data``."""
 
     MODE: ClassVar[str] = "dashboard"
     HEADING: ClassVar[str] = ""
@@ -53,7 +77,7 @@ class MouScreen(Screen[None]):
         self._load_timers: dict[str, Timer] = {}
 
     @property
-    def mou(self) -> MouApp:
+    def mou(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -61,16 +85,22 @@ class MouScreen(Screen[None]):
         return self.mou.ctx
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        ctx = self.ctx
+        yield TitleBar(Session(ctx.actor, read_only=ctx.read_only, as_of=ctx.as_of))
         yield from self.compose_body()
-        yield NavBar(self.MODE)
+        yield NavBar([(s.mode, s.key, s.title) for s in SCREENS], self.MODE)
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
     def on_mount(self) -> None:
-        self.set_heading(self.HEADING)
+        self.set_heading(self.HEADING or BY_MODE[self.MODE].heading)
+
+    @on(PagedTable.LoadFailed)
+    def _table_failed(self, event: PagedTable.LoadFailed) -> None:
+        event.stop()
+        self.mou.show_problem(event.error)
 
     def set_heading(self, heading: str | Content) -> None:
         self.query_one(TitleBar).set_heading(heading)
@@ -149,7 +179,6 @@ class SubScreen(MouScreen):
 def run_edit(screen: MouScreen, flow: Callable[[], Awaitable[Any]]) -> None:
     """Run an edit flow (forms, reason prompts, confirmations) as a worker: dialogs are awaited in it, and
     whatever goes wrong is shown to the user, never raised."""
-    from mou_tracker.tui.app import Cancelled
 
     async def guarded() -> None:
         try:
@@ -166,10 +195,11 @@ async def open_form(screen: MouScreen, title: str, fields: Sequence[FormField], 
                     save: Callable[[dict[str, Any], Reason | None], Any], note: str = "",
                     preview: Preview | None = None, lookup: Preview | None = None) -> Any:
     """Show a record form and wait: the save's result, or None when cancelled."""
-    from mou_tracker.tui.forms import RecordForm
+    from mou_tracker.tui.forms import RecordForm, Saved
 
-    return await screen.app.push_screen_wait(RecordForm(title, fields, values, save, note=note, preview=preview,
-                                                        lookup=lookup))
+    result = await screen.app.push_screen_wait(RecordForm(title, fields, values, save, screen.mou.write, note=note,
+                                                          preview=preview, lookup=lookup))
+    return result.value if isinstance(result, Saved) else None
 
 
 async def add_form(screen: MouScreen, title: str, fields: Sequence[FormField], values: dict[str, Any] | None,
@@ -179,15 +209,16 @@ async def add_form(screen: MouScreen, title: str, fields: Sequence[FormField], v
     """An "Add" form: ``create`` is the service layer's create_*, which refuses an ID that exists (never
     replacing that record). The form then offers the next free ID, or to open the existing record with
     ``open_existing(code)`` (awaited here; the result is then None). Returns the create's result, or None."""
-    from mou_tracker.tui.forms import OpenExisting, RecordForm
+    from mou_tracker.tui.forms import OpenExisting, RecordForm, Saved
 
-    result = await screen.app.push_screen_wait(RecordForm(title, fields, values, create, note=note, preview=preview,
-                                                          lookup=lookup, can_open=open_existing is not None))
+    result = await screen.app.push_screen_wait(RecordForm(title, fields, values, create, screen.mou.write, note=note,
+                                                          preview=preview, lookup=lookup,
+                                                          can_open=open_existing is not None))
     if isinstance(result, OpenExisting):
         if open_existing is not None:
             await open_existing(result.code)
         return None
-    return result
+    return result.value if isinstance(result, Saved) else None
 
 
 def exact(page: Page[T], code: str, key: Callable[[T], Any]) -> T | None:

@@ -21,7 +21,6 @@ from mou_tracker.tui.widgets import IndicatorBars
 
 class DashboardScreen(MouScreen):
     MODE = "dashboard"
-    HEADING = "Dashboard"
     AUTO_FOCUS = "#dash-body"
     BINDINGS = [
         Binding("left_square_bracket", "quarter(-1)", "Prev quarter", tooltip="Show the previous quarter"),
@@ -38,8 +37,8 @@ class DashboardScreen(MouScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="dash-top"):
-            yield Static(id="dash-period")
             yield Select([], id="quarter-select", allow_blank=True, prompt="quarter", compact=True)
+            yield Static(id="dash-period")
         with VerticalScroll(id="dash-body"):
             yield IndicatorBars(id="bars")
             yield Static(id="dash-milestones", classes="panel")
@@ -84,8 +83,7 @@ class DashboardScreen(MouScreen):
         self.data = data
         info = data.info
         self.set_heading(Content.assemble(("Dashboard", "bold"), f" · {info.name}"))
-        self.query_one("#dash-period", Static).update(
-            Content.assemble(("Quarter ", "bold"), fmt.quarter_title(data.quarter, info.parties)))
+        self.query_one("#dash-period", Static).update(fmt.quarter_span(data.quarter, info.parties))
         select = self.query_one("#quarter-select", Select)
         if data.quarters != self._options:
             self._options = data.quarters
@@ -101,8 +99,8 @@ class DashboardScreen(MouScreen):
         self.query_one(Sparkline).data = counts
         if data.months:
             first, last = data.months[0].month, data.months[-1].month
-            label = (f"Trainings per month, {first:%b %Y}–{last:%b %Y}: {sum(counts)} in all, "
-                     f"at most {max(counts)} in a month")
+            label = (f"Trainings per month, {first:%b %Y}–{last:%b %Y}: {fmt.count(sum(counts), 'training')} in "
+                     f"all, at most {max(counts)} in a month")
         else:
             label = "Trainings per month: none yet"
         self.query_one("#spark-label", Label).update(label)
@@ -110,7 +108,8 @@ class DashboardScreen(MouScreen):
 
 def _milestone_line(m: MilestoneRow, day: date, overdue: bool) -> Content:
     delta = (m.due_date - day).days
-    when = f"{-delta} days late" if overdue else ("due today" if delta == 0 else f"in {delta} days")
+    when = f"{fmt.count(-delta, 'day')} late" if overdue else ("due today" if delta == 0
+                                                               else f"in {fmt.count(delta, 'day')}")
     title = m.title if len(m.title) <= 31 else m.title[:30] + "…"
     return Content.assemble(("▲ " if overdue else "● ", "$error" if overdue else "$warning"),
                             (f"{m.code:<5}", "bold"), f"{title:<32}", f"{m.due_date.isoformat()} ",
@@ -120,7 +119,7 @@ def _milestone_line(m: MilestoneRow, day: date, overdue: bool) -> Content:
 def milestone_panel(alerts: MilestoneAlerts) -> Content:
     lines = [Content.assemble(("Milestones", "bold"), f" on {alerts.day.isoformat()}: ",
                               (f"{alerts.overdue_total} overdue", "$error" if alerts.overdue_total else ""),
-                              f", {alerts.upcoming_total} due in the next {alerts.window_days} days")]
+                              f", {alerts.upcoming_total} due in the next {fmt.count(alerts.window_days, 'day')}")]
     lines += [_milestone_line(m, alerts.day, True) for m in alerts.overdue]
     if alerts.overdue_total > len(alerts.overdue):
         lines.append(Content(f"    … and {alerts.overdue_total - len(alerts.overdue)} more overdue"))

@@ -56,7 +56,6 @@ DELETABLE = ("disbursements", "expenditures")
 
 class GrantScreen(MouScreen):
     MODE = "grant"
-    HEADING = "Grant"
     AUTO_FOCUS = "#budget > PageTable"
     BINDINGS = [
         Binding("a", "add_record", "Add", tooltip="Add a budget line, disbursement or expenditure (this tab)"),
@@ -76,12 +75,12 @@ class GrantScreen(MouScreen):
         yield Static(id="grant-summary", classes="summary")
         with TabbedContent(id="grant-tabs"):
             with TabPane("Budget", id="tab-budget"):
-                yield PagedTable(BUDGET_COLUMNS, None, lambda r: r.code, noun="budget lines", id="budget")
+                yield PagedTable(BUDGET_COLUMNS, None, lambda r: r.code, noun="budget line", id="budget")
             with TabPane("Disbursements", id="tab-disbursements"):
-                yield PagedTable(DISBURSEMENT_COLUMNS, None, lambda r: str(r.id), noun="disbursements",
+                yield PagedTable(DISBURSEMENT_COLUMNS, None, lambda r: str(r.id), noun="disbursement",
                                  id="disbursements")
             with TabPane("Expenditures", id="tab-expenditures"):
-                yield PagedTable(EXPENDITURE_COLUMNS, None, lambda r: r.code, noun="expenditures", id="expenditures")
+                yield PagedTable(EXPENDITURE_COLUMNS, None, lambda r: r.code, noun="expenditure", id="expenditures")
 
     def tab_table(self, name: str) -> PagedTable[Any]:
         return self.query_one(f"#{name}", PagedTable)

@@ -34,9 +34,11 @@ def quarter_columns(q: Quarter, i: int) -> list[Col[TrackingRow]]:
 
     return [
         Col("", f"{q}\ntarget", lambda r: fmt.fig(cell(r), cell(r).period_target), right=True, id=f"{q}|{TARGET}"),
-        Col("", "\nactual", lambda r: _styled(fmt.fig(cell(r), cell(r).period_actual), cell(r).status), right=True,
-            id=f"{q}|{ACTUAL}"),
-        Col("", "\n%", lambda r: _styled(fmt.pct(cell(r).period_pct), cell(r).status), right=True, id=f"{q}|{PCT}"),
+        # each column names its quarter: scrolled sideways, a quarter's columns may be in view without the others
+        Col("", f"{q}\nactual", lambda r: _styled(fmt.fig(cell(r), cell(r).period_actual), cell(r).status),
+            right=True, id=f"{q}|{ACTUAL}"),
+        Col("", f"{q}\n%", lambda r: _styled(fmt.pct(cell(r).period_pct), cell(r).status), right=True,
+            id=f"{q}|{PCT}"),
     ]
 
 
@@ -47,12 +49,16 @@ def tracking_columns(table: TrackingTable, current: Quarter) -> list[Col[Trackin
         cols += quarter_columns(q, i)
     if current in table.quarters:
         i = table.quarters.index(current)
+        to = f"to {current}"
+
+        def cum(r: TrackingRow) -> Figures:
+            return r.cells[i]
+
         cols += [
-            Col("", f"to {current}\ncum. target", lambda r: fmt.fig(r.cells[i], r.cells[i].cumulative_target),
-                right=True, id="cum|t"),
-            Col("", "\ncum. actual", lambda r: _styled(fmt.fig(r.cells[i], r.cells[i].cumulative_actual),
-                                                       r.cells[i].cumulative_status), right=True, id="cum|a"),
-            Col("", "\ncum. %", lambda r: _styled(fmt.pct(r.cells[i].cumulative_pct), r.cells[i].cumulative_status),
+            Col("", f"{to}\ncum. target", lambda r: fmt.fig(cum(r), cum(r).cumulative_target), right=True, id="cum|t"),
+            Col("", f"{to}\ncum. actual", lambda r: _styled(fmt.fig(cum(r), cum(r).cumulative_actual),
+                                                         cum(r).cumulative_status), right=True, id="cum|a"),
+            Col("", f"{to}\ncum. %", lambda r: _styled(fmt.pct(cum(r).cumulative_pct), cum(r).cumulative_status),
                 right=True, id="cum|p"),
         ]
     if table.rows:
@@ -63,7 +69,6 @@ def tracking_columns(table: TrackingTable, current: Quarter) -> list[Col[Trackin
 
 class IndicatorsScreen(MouScreen):
     MODE = "indicators"
-    HEADING = "Indicators"
     TABLE = "tracking"
     BINDINGS = [
         Binding("e", "edit_cell", "Edit", tooltip="Edit the target or manual value under the cursor"),
@@ -78,7 +83,7 @@ class IndicatorsScreen(MouScreen):
         self.current_quarter = Quarter.of(self.ctx.reference_day)
 
     def compose_body(self) -> ComposeResult:
-        yield PagedTable([], None, lambda r: r.code, noun="indicators", page_size=500, cursor_type="cell",
+        yield PagedTable([], None, lambda r: r.code, noun="indicator", page_size=500, cursor_type="cell",
                          fixed_columns=2, header_height=2, id="tracking")
         yield Static(id="cell-info", classes="summary")
 

@@ -41,7 +41,6 @@ COLUMNS: tuple[Col[MilestoneRow], ...] = (
 
 class MilestonesScreen(MouScreen):
     MODE = "milestones"
-    HEADING = "Milestones"
     TABLE = "milestones"
     BINDINGS = [
         Binding("a", "add_milestone", "Add", tooltip="Add a milestone"),
@@ -50,7 +49,7 @@ class MilestonesScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, self.ctx.reader.milestones, lambda r: r.code, "milestones")
+        yield self.list_table(COLUMNS, self.ctx.reader.milestones, lambda r: r.code, "milestone")
 
     @on(PagedTable.Opened, "#milestones")
     def _open(self, event: PagedTable.Opened) -> None:

@@ -40,7 +40,6 @@ def report_writer() -> Any:
 
 class ReportsScreen(MouScreen):
     MODE = "reports"
-    HEADING = "Reports"
     AUTO_FOCUS = "#r-party"
     BINDINGS = [
         Binding("g", "generate", "Generate", tooltip="Write the Excel progress report"),

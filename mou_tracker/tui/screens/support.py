@@ -28,7 +28,6 @@ COLUMNS: tuple[Col[EngagementRow], ...] = (
 
 class SupportScreen(MouScreen):
     MODE = "support"
-    HEADING = "Technical support"
     TABLE = "engagements"
     BINDINGS = [
         Binding("a", "add_engagement", "Add", tooltip="Record a technical-support engagement"),
@@ -37,7 +36,7 @@ class SupportScreen(MouScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield self.list_table(COLUMNS, self.ctx.reader.engagements, lambda r: r.code, "engagements")
+        yield self.list_table(COLUMNS, self.ctx.reader.engagements, lambda r: r.code, "engagement")
 
     @on(PagedTable.Opened, "#engagements")
     def _open(self, event: PagedTable.Opened) -> None:

@@ -62,7 +62,8 @@ def recognised_line(found: Any, values: dict[str, Any], training_code: str) -> C
     if len(trainings) > SHOWN_TRAININGS:
         attended += f"; and {len(trainings) - SHOWN_TRAININGS} earlier"
     parts = [Content.assemble(("Recognised: ", "bold"), (found.name, "bold"),
-                              f" ({found.agency or '–'}, {found.ref}) · attended {len(trainings)}: {attended or '–'}")]
+                              f" ({found.agency or '–'}, {found.ref}) · attended "
+                              f"{fmt.count(len(trainings), 'training')}: {attended or '–'}")]
     if training_code in {code for code, _title, _end in trainings}:
         parts.append(Content.styled(f"Already on {training_code}: adding them again is refused; e edits their "
                                     "attendance.", "$error"))
@@ -72,17 +73,17 @@ def recognised_line(found: Any, values: dict[str, Any], training_code: str) -> C
     return Content("\n").join(parts)
 
 
-def disaggregation_line(d: Disaggregation, noun: str) -> Content:
+def disaggregation_line(d: Disaggregation, one: str, many: str) -> Content:
+    """'1 participant: F 1 | ODPP 1', '374 people trained: …' (``one`` and ``many``: the noun for 1 and for more)."""
     if not d.total:
-        return Content(f"No {noun} yet.")
+        return Content(f"No {many} yet.")
     sexes = " · ".join(f"{s} {n}" for s, n in d.by_sex)
     agencies = " · ".join(f"{a} {n}" for a, n in d.by_agency)
-    return Content.assemble((f"{d.total:,} {noun}", "bold"), f": {sexes}  |  {agencies}")
+    return Content.assemble((f"{d.total:,} {one if d.total == 1 else many}", "bold"), f": {sexes}  |  {agencies}")
 
 
 class TrainingsScreen(MouScreen):
     MODE = "trainings"
-    HEADING = "Trainings"
     TABLE = "trainings"
     BINDINGS = [
         Binding("a", "add_training", "Add", tooltip="Add a training"),
@@ -92,13 +93,13 @@ class TrainingsScreen(MouScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="disaggregation", classes="summary")
-        yield self.list_table(TRAINING_COLUMNS, self.ctx.reader.trainings, lambda r: r.code, "trainings")
+        yield self.list_table(TRAINING_COLUMNS, self.ctx.reader.trainings, lambda r: r.code, "training")
 
     def refresh_data(self) -> None:
         super().refresh_data()
         self.load(self.ctx.reader.disaggregation,
                   lambda d: self.query_one("#disaggregation", Static).update(
-                      disaggregation_line(d, "people trained")), group="summary")
+                      disaggregation_line(d, "person trained", "people trained")), group="summary")
 
     @on(PagedTable.Opened, "#trainings")
     def _open(self, event: PagedTable.Opened) -> None:
@@ -125,7 +126,7 @@ class TrainingsScreen(MouScreen):
         self.act_on_current(self._delete)
 
     async def _delete(self, row: TrainingRow) -> None:
-        people = f" and its {row.participants} attendance(s)" if row.participants else ""
+        people = f" and its {fmt.count(row.participants, 'attendance')}" if row.participants else ""
         if await self.mou.confirm_delete(
                 f"training {row.code}", f"{row.title}, ending {row.end_date}. This removes the training{people}; "
                 "the audit trail keeps them.", lambda reason: self.ctx.services.delete_training(row.code, reason)):
@@ -163,7 +164,7 @@ class TrainingDetail(SubScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="training-info", classes="summary")
         yield Static(id="training-people", classes="summary")
-        yield PagedTable(ATTENDANCE_COLUMNS, None, lambda r: str(r.participant_id), noun="participants",
+        yield PagedTable(ATTENDANCE_COLUMNS, None, lambda r: str(r.participant_id), noun="participant",
                          id="attendances")
 
     def refresh_data(self) -> None:
@@ -182,7 +183,8 @@ class TrainingDetail(SubScreen):
             f" · {t.delivery or '–'} · lead {t.lead or '–'} · cost "
             f"{(t.currency or '') + ' ' + fmt.money(t.cost) if t.cost is not None else '–'} · topic {t.topic}"))
         if people is not None:
-            self.query_one("#training-people", Static).update(disaggregation_line(people, "participants"))
+            line = disaggregation_line(people, "participant", "participants")
+            self.query_one("#training-people", Static).update(line)
         table = self.table
         if table.fetch is None:
             tid = t.id
