@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mou_tracker.imports.checking import Problems, Progress, check_workbook
+from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, check_workbook
 from mou_tracker.imports.outcome import ImportOutcome, ImportProblem
 from mou_tracker.imports.reader import Workbook, WorkbookRefused
 from mou_tracker.imports.writing import Writer, indicator_series, movements
@@ -20,7 +20,7 @@ from mou_tracker.services.programme import Services
 
 def import_workbook(services: Services, path: str | Path, *, dry_run: bool = False,
                     errors_path: str | Path | None = None, progress: Progress | None = None) -> ImportOutcome:
-    """Import a workbook in the format of SPEC section 5.
+    """Import a workbook in the format of docs/reference/import-format.md.
 
     Nothing is written unless every row of every sheet is valid. ``dry_run`` checks and previews without
     writing. ``errors_path``: when there are problems, a copy of the file with the problem cells highlighted
@@ -41,20 +41,7 @@ def import_workbook(services: Services, path: str | Path, *, dry_run: bool = Fal
             outcome.notes.append("No highlighted copy was written: the file could not be read as a workbook.")
         return outcome
 
-    tick("Writing", 0.4)
-    # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
-    with services.unit_of_work() as uow:
-        before = indicator_series(uow.session, services.partnership_id)
-        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes)
-        outcome.sheets = writer.run()
-        if not problems:
-            tick("Recomputing the indicators", 0.92)
-            writer.refresh_statistics()
-            outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
-        if not problems and not dry_run:
-            tick("Saving", 0.97)
-            uow.commit()
-            outcome.written = True
+    write_checked(services, checked, problems, outcome, tick)
     outcome.problems = problems.ordered(checked.order)
     if outcome.problems:
         outcome.sheets = []
@@ -67,4 +54,23 @@ def import_workbook(services: Services, path: str | Path, *, dry_run: bool = Fal
                 outcome.notes.append(note)
     tick("Done", 1.0)
     return outcome
+
+
+def write_checked(services: Services, checked: CheckedWorkbook, problems: Problems, outcome: ImportOutcome,
+                  tick: Progress) -> None:
+    """Write the checked rows in one transaction, committed only when nothing went wrong and not a dry run."""
+    tick("Writing", 0.4)
+    # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
+    with services.unit_of_work() as uow:
+        before = indicator_series(uow.session, services.partnership_id)
+        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes)
+        outcome.sheets = writer.run()
+        if not problems:
+            tick("Recomputing the indicators", 0.92)
+            writer.refresh_statistics()
+            outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
+        if not problems and not outcome.dry_run:
+            tick("Saving", 0.97)
+            uow.commit()
+            outcome.written = True
 
