@@ -305,7 +305,7 @@ def _find(export: FormExport, table: Table, name: str) -> tuple[int, int] | None
     want = name.replace("/", sep)
     level, current = 0, table
     while current is not None:
-        exact = [i for i, h in enumerate(current.headers) if h == name or h == want]
+        exact = [i for i, h in enumerate(current.headers) if h in (name, want)]
         if exact:
             return level, exact[0]
         suffix = [i for i, h in enumerate(current.headers) if h.endswith(sep + want)]
