@@ -287,7 +287,7 @@ class AuditWriter:
         changes: dict[str, Any],
         reason: Reason | None = None,
     ) -> dict[str, Any]:
-        """The next event as a row dict (advancing the head); the caller inserts it."""
+        """The next event as a row dict (advancing the head); the caller inserts it, after ``flush_sealed()``."""
         head = self._lock_and_read_head()
         entity_ref, changes = self._sealed(entity_kind, entity_id, entity_ref, action, changes)
         fields: dict[str, Any] = {
@@ -310,8 +310,16 @@ class AuditWriter:
         self.written += 1
         return fields
 
+    def flush_sealed(self) -> None:
+        """Write the participant keys that the events built so far were sealed with (``build`` leaves that to
+        its caller, so that a batch writes them in one statement)."""
+        if self._sealer is not None:
+            self._sealer.flush()
+
     def append(self, *args: Any, **kwargs: Any) -> AuditEvent:
-        event = AuditEvent(**self.build(*args, **kwargs))
+        fields = self.build(*args, **kwargs)
+        self.flush_sealed()
+        event = AuditEvent(**fields)
         self.session.add(event)
         self.session.flush()
         return event

@@ -38,6 +38,7 @@ class BulkWrites(ServiceCore):
                 changes = {key: [None, conv(row.get(key))] for key, conv in converters}
                 ref = ref_of(oid, row) if ref_of else str(row.get(ref_attr, oid)) if ref_attr else str(oid)
                 events.append(uow.audit.build("create", kind, oid, ref, row.get("partnership_id", pid), changes))
+            uow.audit.flush_sealed()
             uow.session.execute(insert(AuditEvent.__table__), events)  # type: ignore[arg-type]
             uow.commit()
             return ids
