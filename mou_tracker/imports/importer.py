@@ -63,9 +63,10 @@ def write_checked(services: Services, checked: CheckedWorkbook, problems: Proble
     # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
     with services.unit_of_work() as uow:
         before = indicator_series(uow.session, services.partnership_id)
-        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes)
+        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes, dry_run=outcome.dry_run)
         outcome.sheets = writer.run()
-        if not problems:
+        # nothing new or changed (an unchanged re-import): no figure can have moved, none is recomputed
+        if not problems and any(s.new or s.changed for s in outcome.sheets):
             tick("Recomputing the indicators", 0.92)
             writer.refresh_statistics()
             outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))

@@ -57,12 +57,15 @@ class UnitOfWork:
         self.locked: dict[int, set[str]] = {}
         self._before_commit = before_commit
         self._depth = 0
+        #: set when records were written without their audit events (a dry run's bulk path): never committed
+        self.unaudited = False
         self.committed = False
 
     # Transaction --------------------------------------------------------------------------------------------
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
             self.session.begin()
+            self.unaudited = False
         self._depth += 1
         return self
 
@@ -84,6 +87,9 @@ class UnitOfWork:
         """Commit the transaction (a nested unit of work leaves that to the outermost one)."""
         if self.nested:
             return
+        if self.unaudited:
+            raise RuntimeError("this transaction wrote records without their audit events (a dry run); it is "
+                               "never committed")
         if self._before_commit is not None:
             self._before_commit(self)
         self.session.commit()
