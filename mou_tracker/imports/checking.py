@@ -87,7 +87,7 @@ class Row:
     ok: bool = True
     #: the grant a Budget, Disbursements or Expenditures row belongs to
     grant: str | None = None
-    #: a Participants row's person, by the identity rule of SPEC section 3
+    #: a Participants row's person, by the identity rule of docs/reference/import-format.md ("People")
     person: str | None = None
 
     def get(self, attr: str) -> Any:
@@ -164,7 +164,7 @@ class References:
 
 @dataclass
 class CheckedWorkbook:
-    """The workbook read and checked: its sheets by SPEC name, in the order the file shows them."""
+    """The workbook read and checked: its sheets by their import-format name, in the order the file shows them."""
 
     sheets: dict[str, SheetInput]
     order: list[str]  # tab names, in the workbook's order

@@ -1,7 +1,8 @@
 """Writing a checked workbook through the service layer, inside the caller's one transaction.
 
-Import is the one place where a write may update by ID (SPEC section 5): each row is compared with the record
-it names (by ID, or by the keys of SPEC section 5) before anything is called, and the row then becomes a
+Import is the one place where a write may update by ID (docs/reference/import-format.md): each row is
+compared with the record it names (by ID, or by the keys that page gives) before anything is called, and the
+row then becomes a
 ``create_*`` (no such record) or an ``update_*`` (one that differs) - or nothing at all when it is unchanged,
 so re-importing a file writes no audit event. Brand-new trainings, participants and attendances - the bulk of a
 register, 200,000 rows in the benchmark - go through the service layer's batch path (``Services.bulk_insert``:
@@ -9,9 +10,9 @@ one audit event per record, executemany batches), after the same field checks as
 ``checking``). A service's refusal becomes a problem on the row's cell; the caller rolls the whole transaction
 back when there is any.
 
-People are resolved once per file (SPEC section 5): a person keeps the name recorded first (another spelling
-is attached to them and noted), and their sex, agency and role follow their last row in the file, compared
-once with what is stored; each such change is listed for that person.
+People are resolved once per file (docs/reference/import-format.md): a person keeps the name recorded first
+(another spelling is attached to them and noted), and their sex, agency and role follow their last row in the
+file, compared once with what is stored; each such change is listed for that person.
 """
 
 from __future__ import annotations

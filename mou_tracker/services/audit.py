@@ -1,4 +1,4 @@
-"""Writing the hash-chained audit trail (SPEC section 7).
+"""Writing the hash-chained audit trail (docs/reference/audit-and-signoff.md).
 
 Each event's hash is SHA-256 over a canonical JSON serialisation of the event's fields and the previous
 event's hash. Appends are serialised: on SQLite the write transaction began IMMEDIATE (one writer at a
@@ -163,7 +163,7 @@ def event_hash(event: AuditEvent) -> str:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a change was made: a category from SPEC section 7 and free text."""
+    """Why a change was made: a category (docs/reference/audit-and-signoff.md) and free text."""
 
     category: str
     text: str
@@ -263,7 +263,8 @@ class AuditWriter:
 
     def _sealed(self, entity_kind: str, entity_id: int | None, entity_ref: str | None, action: str,
                 changes: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-        """Participants appear as ``P-<id>`` and their personal fields only sealed (SPEC section 7)."""
+        """Participants appear as ``P-<id>`` and their personal fields only sealed
+        (docs/reference/audit-and-signoff.md)."""
         if entity_kind == "attendance" and entity_ref and "/" in entity_ref:
             training, _, person = entity_ref.rpartition("/")
             if person.isdigit():

@@ -20,7 +20,7 @@ from mou_tracker.services.core import ServiceCore
 
 #: SQLite page cache for a bulk write (KiB; the default 2 MB makes the random inserts into the audit trail's
 #: hash index and the participants' key index read the same pages again and again)
-SQLITE_BULK_CACHE_KIB = 65_536
+SQLITE_BULK_CACHE_KIB = 32_768
 
 
 class BulkWrites(ServiceCore):

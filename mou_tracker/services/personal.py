@@ -1,4 +1,5 @@
-"""Participants' personal data in the audit trail: sealed, shown only when asked, erasable (SPEC section 7).
+"""Participants' personal data in the audit trail: sealed, shown only when asked, erasable
+(docs/reference/audit-and-signoff.md).
 
 A participant's name, staff number and identity key never enter an audit event in clear: each is sealed
 with AES-256-GCM under a key of that person alone (``participant_secret``), bound to the person and the

@@ -1,8 +1,9 @@
 """The unit of work: one write transaction that rolls back unless it is committed (cosmicpython's pattern).
 
 Every create, update and delete of a record goes through ``UnitOfWork.create/update/delete``, which write the
-audit event in the same transaction, ask for a reason where the SPEC requires one (a deletion, a change to a
-record in a locked quarter, or whatever the caller says needs one) and report what they did as a
+audit event in the same transaction, ask for a reason where the rules require one
+(docs/reference/audit-and-signoff.md: a deletion, a change to a record in a locked quarter, or whatever the
+caller says needs one) and report what they did as a
 ``SaveResult``. Other modules (sign-off, the importer) write through these public methods only.
 """
 
