@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -21,7 +21,7 @@ from mou_tracker.domain.identity import participant_key
 from mou_tracker.errors import Problem
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.outcome import ImportProblem
-from mou_tracker.imports.reader import MAX_ROWS, SheetData, Workbook, column_letter
+from mou_tracker.imports.reader import MAX_ROWS, SheetData, SheetTab, column_letter
 from mou_tracker.imports.sheets import SheetSpec, spec_for
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.fields import Field
@@ -87,7 +87,7 @@ class Row:
     ok: bool = True
     #: the grant a Budget, Disbursements or Expenditures row belongs to
     grant: str | None = None
-    #: a Participants row's person, by the identity rule of docs/reference/indicators.md
+    #: a Participants row's person, by the identity rule of docs/reference/import-format.md ("People")
     person: str | None = None
 
     def get(self, attr: str) -> Any:
@@ -164,7 +164,7 @@ class References:
 
 @dataclass
 class CheckedWorkbook:
-    """The workbook read and checked: its sheets by their documented names, in the order the file shows them."""
+    """The workbook read and checked: its sheets by their import-format name, in the order the file shows them."""
 
     sheets: dict[str, SheetInput]
     order: list[str]  # tab names, in the workbook's order
@@ -173,7 +173,15 @@ class CheckedWorkbook:
         return self.sheets.get(spec.name)
 
 
-def check_workbook(book: Workbook, services: Services, problems: Problems, notes: list[str],
+class SheetSource(Protocol):
+    """What the checks read: a workbook (``reader.Workbook``), or a form export laid out as import sheets."""
+
+    tabs: list[SheetTab]
+
+    def read(self, name: str) -> SheetData | int: ...
+
+
+def check_workbook(book: SheetSource, services: Services, problems: Problems, notes: list[str],
                    progress: Progress) -> CheckedWorkbook:
     matched: dict[str, str] = {}
     claimed: dict[str, str] = {}

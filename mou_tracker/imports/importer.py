@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mou_tracker.imports.checking import Problems, Progress, check_workbook
+from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, check_workbook
 from mou_tracker.imports.outcome import ImportOutcome, ImportProblem
 from mou_tracker.imports.reader import Workbook, WorkbookRefused
 from mou_tracker.imports.writing import Writer, indicator_series, movements
@@ -41,20 +41,7 @@ def import_workbook(services: Services, path: str | Path, *, dry_run: bool = Fal
             outcome.notes.append("No highlighted copy was written: the file could not be read as a workbook.")
         return outcome
 
-    tick("Writing", 0.4)
-    # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
-    with services.unit_of_work() as uow:
-        before = indicator_series(uow.session, services.partnership_id)
-        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes)
-        outcome.sheets = writer.run()
-        if not problems:
-            tick("Recomputing the indicators", 0.92)
-            writer.refresh_statistics()
-            outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
-        if not problems and not dry_run:
-            tick("Saving", 0.97)
-            uow.commit()
-            outcome.written = True
+    write_checked(services, checked, problems, outcome, tick)
     outcome.problems = problems.ordered(checked.order)
     if outcome.problems:
         outcome.sheets = []
@@ -67,4 +54,24 @@ def import_workbook(services: Services, path: str | Path, *, dry_run: bool = Fal
                 outcome.notes.append(note)
     tick("Done", 1.0)
     return outcome
+
+
+def write_checked(services: Services, checked: CheckedWorkbook, problems: Problems, outcome: ImportOutcome,
+                  tick: Progress) -> None:
+    """Write the checked rows in one transaction, committed only when nothing went wrong and not a dry run."""
+    tick("Writing", 0.4)
+    # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
+    with services.unit_of_work() as uow:
+        before = indicator_series(uow.session, services.partnership_id)
+        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes, dry_run=outcome.dry_run)
+        outcome.sheets = writer.run()
+        # nothing new or changed (an unchanged re-import): no figure can have moved, none is recomputed
+        if not problems and any(s.new or s.changed for s in outcome.sheets):
+            tick("Recomputing the indicators", 0.92)
+            writer.refresh_statistics()
+            outcome.indicators = movements(before, indicator_series(uow.session, services.partnership_id))
+        if not problems and not outcome.dry_run:
+            tick("Saving", 0.97)
+            uow.commit()
+            outcome.written = True
 

@@ -1,8 +1,8 @@
 """Writing a checked workbook through the service layer, inside the caller's one transaction.
 
 Import is the one place where a write may update by ID (docs/reference/import-format.md): each row is
-compared with the record it names (by ID, or by its sheet's keys) before anything is called, and the row then
-becomes a
+compared with the record it names (by ID, or by the keys that page gives) before anything is called, and the
+row then becomes a
 ``create_*`` (no such record) or an ``update_*`` (one that differs) - or nothing at all when it is unchanged,
 so re-importing a file writes no audit event. Brand-new trainings, participants and attendances - the bulk of a
 register, 200,000 rows in the benchmark - go through the service layer's batch path (``Services.bulk_insert``:
@@ -12,7 +12,8 @@ back when there is any.
 
 People are resolved once per file (docs/reference/import-format.md): a person keeps the name recorded first
 (another spelling is attached to them and noted), and their sex, agency and role follow their last row in the
-file, compared once with what is stored; each such change is listed for that person. """
+file, compared once with what is stored; each such change is listed for that person.
+"""
 
 from __future__ import annotations
 
@@ -75,8 +76,10 @@ class Writer:
     """Applies the rows of a ``CheckedWorkbook`` and counts, per sheet, what each row did."""
 
     def __init__(self, services: Services, session: Session, book: CheckedWorkbook, problems: Problems,
-                 progress: Progress, notes: list[str] | None = None) -> None:
+                 progress: Progress, notes: list[str] | None = None, *, dry_run: bool = False) -> None:
         self.services = services
+        #: a dry run's transaction is rolled back: the bulk path skips the events nobody would read
+        self.audit = not dry_run
         self.session = session
         self.book = book
         self.problems = problems
@@ -138,7 +141,7 @@ class Writer:
         ids: list[int] = []
         for i in range(0, len(rows), BATCH):
             batch = rows[i:i + BATCH]
-            ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref, ref_of=ref_of)
+            ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref, ref_of=ref_of, audit=self.audit)
             self._bulk_rows += len(batch)
             self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
         return ids
@@ -354,6 +357,7 @@ class Writer:
         fresh: dict[str, _Person] = {}  # people this file adds
         first_row: dict[str, int] = {}
         pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
+        has_pre, has_post = sheet.has("pre_score"), sheet.has("post_score")
         for row, tid in usable:
             d = row.values
             key: str = row.person  # type: ignore[assignment]
@@ -381,20 +385,23 @@ class Writer:
                 summary.count("created")
                 continue
             att = attended.get((tid, person.id))
-            scores = {a: d.get(a) if sheet.has(a) else (att[i] if att else None)
-                      for i, a in enumerate(("pre_score", "post_score"))}
+            pre = d.get("pre_score") if has_pre else (att[0] if att else None)
+            post = d.get("post_score") if has_post else (att[1] if att else None)
+            if att is not None and not changed_person and att[0] == pre and att[1] == post:
+                summary.count("unchanged")  # the common case of a re-import: nothing to build
+                continue
+            scores = {"pre_score": pre, "post_score": post}
             where = sheet.where(row.number, "name")
-            ref = attendance_ref(d["training_code"], person.id)
             if att is None:
                 if row.reason is None:
-                    pending.append((key, tid, scores["pre_score"], scores["post_score"]))
+                    pending.append((key, tid, pre, post))
                     summary.count("created")
                 else:
                     values = {"training_code": d["training_code"], "name": d["name"], "sex": d["sex"],
                               "agency": d["agency"], "role": d.get("role"), "staff_number": d.get("staff_number"),
                               **scores}
                     if self._call(sheet, row, lambda: self.services.add_attendance(values, row.reason)):  # noqa: B023
-                        attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
+                        attended[(tid, person.id)] = (pre, post)
                         summary.count("created")
                 if changed_person:  # listed even though the row itself adds an attendance
                     summary.changes.append(RowChange(where, participant_ref(person.id),
@@ -410,13 +417,10 @@ class Writer:
                     row.reason))  # noqa: B023
                 if result is None:
                     continue
-                attended[(tid, person.id)] = (scores["pre_score"], scores["post_score"])
+                attended[(tid, person.id)] = (pre, post)
             changed = {**changed_person, **att_diff}
-            if not changed:
-                summary.count("unchanged")
-                continue
-            summary.count("updated", where, ref if att_diff else participant_ref(person.id),
-                          {sheet.spec.label_of(a): v for a, v in changed.items()})
+            ref = attendance_ref(d["training_code"], person.id) if att_diff else participant_ref(person.id)
+            summary.count("updated", where, ref, {sheet.spec.label_of(a): v for a, v in changed.items()})
         if spellings:
             self.notes += spellings[:NOTES_LISTED]
             if len(spellings) > NOTES_LISTED:

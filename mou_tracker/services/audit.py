@@ -164,7 +164,7 @@ def event_hash(event: AuditEvent) -> str:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a change was made: a category from docs/reference/audit-and-signoff.md and free text."""
+    """Why a change was made: a category (docs/reference/audit-and-signoff.md) and free text."""
 
     category: str
     text: str
@@ -283,7 +283,7 @@ class AuditWriter:
         changes: dict[str, Any],
         reason: Reason | None = None,
     ) -> dict[str, Any]:
-        """The next event as a row dict (advancing the head); the caller inserts it."""
+        """The next event as a row dict (advancing the head); the caller inserts it, after ``flush_sealed()``."""
         head = self._lock_and_read_head()
         entity_ref, changes = self._sealed(entity_kind, entity_id, entity_ref, action, changes)
         fields: dict[str, Any] = {
@@ -306,8 +306,16 @@ class AuditWriter:
         self.written += 1
         return fields
 
+    def flush_sealed(self) -> None:
+        """Write the participant keys that the events built so far were sealed with (``build`` leaves that to
+        its caller, so that a batch writes them in one statement)."""
+        if self._sealer is not None:
+            self._sealer.flush()
+
     def append(self, *args: Any, **kwargs: Any) -> AuditEvent:
-        event = AuditEvent(**self.build(*args, **kwargs))
+        fields = self.build(*args, **kwargs)
+        self.flush_sealed()
+        event = AuditEvent(**fields)
         self.session.add(event)
         self.session.flush()
         return event

@@ -71,11 +71,15 @@ def unseal(secret: bytes | None, participant_id: int, attr: str, value: Any) -> 
 
 
 class Sealer:
-    """Seals participant changes inside a write transaction, creating a person's key on first need."""
+    """Seals participant changes inside a write transaction, creating a person's key on first need.
+
+    New keys are held in ``pending`` and written together by ``flush()`` (one executemany for a whole batch of
+    new people); the audit trail flushes them before the events that need them are written."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._keys: dict[int, bytes] = {}
+        self.pending: list[dict[str, Any]] = []
 
     def key_for(self, participant_id: int, new: bool = False) -> bytes:
         key = self._keys.get(participant_id)
@@ -84,9 +88,14 @@ class Sealer:
                                        .where(ParticipantSecret.participant_id == participant_id)).scalar()
         if key is None:
             key = AESGCM.generate_key(bit_length=256)
-            self.session.execute(insert(ParticipantSecret), [{"participant_id": participant_id, "secret": key}])
+            self.pending.append({"participant_id": participant_id, "secret": key})
         self._keys[participant_id] = key
         return key
+
+    def flush(self) -> None:
+        if self.pending:
+            self.session.execute(insert(ParticipantSecret), self.pending)
+            self.pending = []
 
     def seal_changes(self, participant_id: int, changes: dict[str, Any], new: bool = False) -> dict[str, Any]:
         if not any(k in changes for k in PERSONAL_FIELDS):

@@ -1,9 +1,10 @@
 """The unit of work: one write transaction that rolls back unless it is committed (cosmicpython's pattern).
 
 Every create, update and delete of a record goes through ``UnitOfWork.create/update/delete``, which write the
-audit event in the same transaction, ask for a reason where docs/reference/audit-and-signoff.md requires one
-(a deletion, a change to a record in a locked quarter, or whatever the caller says needs one) and report what
-they did as a ``SaveResult``. Other modules (sign-off, the importer) write through these public methods only.
+audit event in the same transaction, ask for a reason where the rules require one
+(docs/reference/audit-and-signoff.md: a deletion, a change to a record in a locked quarter, or whatever the
+caller says needs one) and report what they did as a
+``SaveResult``. Other modules (sign-off, the importer) write through these public methods only.
 """
 
 from __future__ import annotations
@@ -57,12 +58,15 @@ class UnitOfWork:
         self.locked: dict[int, set[str]] = {}
         self._before_commit = before_commit
         self._depth = 0
+        #: set when records were written without their audit events (a dry run's bulk path): never committed
+        self.unaudited = False
         self.committed = False
 
     # Transaction --------------------------------------------------------------------------------------------
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
             self.session.begin()
+            self.unaudited = False
         self._depth += 1
         return self
 
@@ -84,6 +88,9 @@ class UnitOfWork:
         """Commit the transaction (a nested unit of work leaves that to the outermost one)."""
         if self.nested:
             return
+        if self.unaudited:
+            raise RuntimeError("this transaction wrote records without their audit events (a dry run); it is "
+                               "never committed")
         if self._before_commit is not None:
             self._before_commit(self)
         self.session.commit()

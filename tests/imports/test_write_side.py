@@ -7,6 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -168,3 +169,18 @@ def test_import_updates_by_id_and_lists_every_changed_field(services, db, tmp_pa
     dry = import_workbook(services, write_book(tmp_path / "b.xlsx", {"Engagements": changed}), dry_run=True)
     assert "  Engagements: 0 new, 1 changed (County, Hours), 0 unchanged" in dry.summary_lines()
     assert "    Engagements!A2 TS-066: County Mombasa -> Kisumu; Hours 3 -> 4" in dry.summary_lines()
+
+
+def test_the_bulk_path_without_events_is_for_a_rolled_back_dry_run_only(services):
+    from mou_tracker.db.models import Training
+
+    row = {"partnership_id": services.partnership_id, "code": "TR-X", "title": "T", "topic": "Evidence",
+           "start_date": date(2025, 7, 1), "end_date": date(2025, 7, 1), "county": "Nairobi"}
+    with pytest.raises(ValueError, match="only for a dry run"):
+        services.bulk_insert("training", Training, [row], audit=False)
+    with services.unit_of_work() as uow:
+        services.bulk_insert("training", Training, [row], audit=False)
+        with pytest.raises(RuntimeError, match="never committed"):
+            uow.commit()
+    with services.db.reading() as s:
+        assert s.execute(select(Training.code)).scalars().all() == []
