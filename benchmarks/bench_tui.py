@@ -112,6 +112,11 @@ def fill_trainings(url: str, rows: int = ROWS) -> None:
     db.dispose()
 
 
+def _user(url: str) -> str | None:
+    """The actor: on PostgreSQL the database login itself (a --user naming anyone else is refused)."""
+    return None if url.startswith("postgresql") else "bench"
+
+
 def filter_timings(url: str) -> dict[str, Any]:
     """Type `/kisumu` then `q` on the Trainings and the Audit screens; time each keystroke from the key event
     to the screen repainted with that keystroke's rows (the count of every match follows in the background)."""
@@ -121,7 +126,7 @@ def filter_timings(url: str) -> dict[str, Any]:
     from mou_tracker.tui.app import build_app
     from mou_tracker.tui.widgets import PagedTable
 
-    app = build_app(Settings(url, "bench", today=TODAY))
+    app = build_app(Settings(url, _user(url), today=TODAY))
     result: dict[str, Any] = {}
 
     async def keystroke(table: PagedTable[Any], key: str, character: str | None) -> float:

@@ -440,6 +440,8 @@ class PagedTable(Vertical, Generic[R]):
             if self._refits <= 2:
                 self.call_after_refresh(self._fit_columns)
         else:
+            if getattr(self, "_refits", 0):  # settled: the cursor's cell back in view at the final widths
+                self.call_after_refresh(lambda: table._scroll_cursor_into_view(animate=False))
             self._refits = 0
 
     def _label(self, col: Col[R]) -> Text:

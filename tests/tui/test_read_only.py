@@ -58,7 +58,7 @@ async def test_a_session_that_may_edit_does_offer_edits(seeded: Any) -> None:
     app = make_app(seeded.db)
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "3")
-        assert "add_training" in offered_edit_actions(app)
+        assert "add_record" in offered_edit_actions(app)
         await press(pilot, "a")
         assert isinstance(app.screen, RecordForm)
 

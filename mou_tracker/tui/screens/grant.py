@@ -16,8 +16,10 @@ from mou_tracker.read.views import DisbursementRow, ExpenditureRow, GrantRow, Gr
 from mou_tracker.services.finance import GrantFigures, LineFigures
 from mou_tracker.services.programme import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.forms import converted_amount, form_fields
-from mou_tracker.tui.screens.base import MouScreen, add_form, exact, open_detail, open_form, run_edit
+from mou_tracker.tui import records
+from mou_tracker.tui.forms import converted_amount
+from mou_tracker.tui.records import RecordActions, RecordKind
+from mou_tracker.tui.screens.base import MouScreen, exact, run_edit
 from mou_tracker.tui.screens.dashboard import grant_panel
 from mou_tracker.tui.widgets import Col, PagedTable
 
@@ -50,11 +52,61 @@ EXPENDITURE_COLUMNS: tuple[Col[ExpenditureRow], ...] = (
     Col("reference", "Reference", lambda r: r.reference, width=14),
 )
 TABS = ("budget", "disbursements", "expenditures")
-#: the tabs whose rows the Delete key deletes (a budget line stays: expenditures are booked against it)
-DELETABLE = ("disbursements", "expenditures")
+RATE_NOTE = "Rate: amount × rate = amount in the grant currency; required when the currencies differ."
 
 
-class GrantScreen(MouScreen):
+def _converted(fields: Any) -> Any:
+    """The converted-amount line of a money form, in the shown grant's currency."""
+    return lambda screen: converted_amount(screen.grant.currency if screen.grant else "USD", fields)
+
+
+def _expenditure_detail(screen: Any, row: ExpenditureRow) -> list[tuple[str, Any]]:
+    values = row.values()
+    rows = [(f.label, values[f.attr]) for f in EXPENDITURE_FIELDS]
+    rows.insert(7, ("Amount in grant currency", row.amount_grant))
+    return rows
+
+
+GRANTS: RecordKind[GrantRow] = RecordKind(
+    noun="grant", fields=GRANT_FIELDS, code=lambda r: r.code, add_title="Add the grant",
+    create=lambda screen, v, r: screen.ctx.services.create_grant(v, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_grant(row.code, v, r),
+)
+#: a budget line is not deleted here: expenditures are booked against it
+BUDGET_LINES: RecordKind[LineFigures] = RecordKind(
+    noun="budget line", fields=BUDGET_FIELDS, code=lambda r: r.code, add_title="Add a budget line",
+    create=lambda screen, v, r: screen.ctx.services.create_budget_line(v, screen.grant_code, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_budget_line(row.code, v, screen.grant_code, r),
+    values=lambda screen, r: {"code": r.code, "name": r.name, "category": r.category, "amount": r.budget},
+    detail=lambda screen, r: [("Line code", r.code), ("Name", r.name), ("Category", r.category),
+                              ("Budget", r.budget), ("Spent", r.spent), ("Remaining", r.remaining),
+                              ("% utilised", fmt.pct(r.pct_utilised))],
+)
+DISBURSEMENTS: RecordKind[DisbursementRow] = RecordKind(
+    noun="disbursement", fields=DISBURSEMENT_FIELDS, code=lambda r: r.reference or r.date,
+    add_title="Record a disbursement received", locked=(),
+    create=lambda screen, v, r: screen.ctx.services.create_disbursement(v, screen.grant_code, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_disbursement(row.id, v, screen.grant_code, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_disbursement(row.id, reason),
+    describe=lambda r: f"{r.currency} {fmt.money(r.amount)} received on {r.date}.",
+    edit_title=lambda screen, r: "Edit disbursement", note=RATE_NOTE, preview=_converted(DISBURSEMENT_FIELDS),
+    detail=lambda screen, r: [*((f.label, r.values()[f.attr]) for f in DISBURSEMENT_FIELDS),
+                              ("Amount in grant currency", r.amount_grant)],
+)
+EXPENDITURES: RecordKind[ExpenditureRow] = RecordKind(
+    noun="expenditure", fields=EXPENDITURE_FIELDS, code=lambda r: r.code, add_title="Record an expenditure",
+    create=lambda screen, v, r: screen.ctx.services.create_expenditure(v, screen.grant_code, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_expenditure(row.code, v, screen.grant_code, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_expenditure(row.code, reason, screen.grant_code),
+    describe=lambda r: f"{r.description}, {r.date}, {r.currency} {fmt.money(r.amount)}.",
+    note=RATE_NOTE, preview=_converted(EXPENDITURE_FIELDS), detail=_expenditure_detail,
+)
+#: the record kind each tab lists
+TAB_KINDS: dict[str, RecordKind[Any]] = {"budget": BUDGET_LINES, "disbursements": DISBURSEMENTS,
+                                         "expenditures": EXPENDITURES}
+
+
+class GrantScreen(RecordActions, MouScreen):
     MODE = "grant"
     AUTO_FOCUS = "#budget > PageTable"
     BINDINGS = [
@@ -164,81 +216,35 @@ class GrantScreen(MouScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if allowed and action == "delete_record" and self.tab not in DELETABLE:
-            return False  # not shown at all: budget lines are not deleted here, and a key that does nothing lies
+        if allowed and not self.record_action_allowed(action):
+            return False  # not shown at all (a budget line is not deleted here): a key that does nothing lies
         return allowed
 
-    # Editing ------------------------------------------------------------------------------------------------------
+    # Editing: the records of the tab shown ------------------------------------------------------------------
+    def record_kind(self) -> RecordKind[Any]:
+        return TAB_KINDS[self.tab]
+
+    def current_row(self) -> Any:
+        return self.tab_table(self.tab).current
+
     def action_edit_grant(self) -> None:
-        grant, services = self.grant, self.ctx.services
+        grant = self.grant
         if grant is None:
-            run_edit(self, lambda: self._form("Add the grant", form_fields(GRANT_FIELDS), {},
-                                              lambda v, r: services.create_grant(v, r), adding=True))
+            run_edit(self, self._add_grant)
             return
-        code = grant.code
-        run_edit(self, lambda: self._form(f"Edit grant {code}", form_fields(GRANT_FIELDS, locked=("code",)),
-                                          grant.values(), lambda v, r: services.update_grant(code, v, r)))
+        run_edit(self, lambda: records.edit(self, GRANTS, grant))
 
-    def action_add_record(self) -> None:
-        if self.grant is None:
-            self.action_edit_grant()
-            return
-        self._record_form(None)
-
-    def action_edit_record(self) -> None:
-        row = self.tab_table(self.tab).current
-        if row is not None:
-            self._record_form(row)
-
-    def _record_form(self, row: Any) -> None:
-        tab = self.tab
-        run_edit(self, lambda: self._record_flow(tab, row))
-
-    async def _record_flow(self, tab: str, row: Any) -> None:
-        """Add (``row`` None: the service's create_*, which refuses an ID that exists) or edit (update_*)."""
-        services, code = self.ctx.services, self.grant_code
-        rate_note = "Rate: amount × rate = amount in the grant currency; required when the currencies differ."
-        currency = self.grant.currency if self.grant else "USD"
-        if tab == "budget":
-            if row is None:
-                await self._form("Add a budget line", form_fields(BUDGET_FIELDS), {},
-                                 lambda v, r: services.create_budget_line(v, code, r), adding=True)
-                return
-            values = {"code": row.code, "name": row.name, "category": row.category, "amount": row.budget}
-            await self._form(f"Edit budget line {row.code}", form_fields(BUDGET_FIELDS, locked=("code",)), values,
-                             lambda v, r: services.update_budget_line(row.code, v, code, r))
-        elif tab == "disbursements":
-            preview = converted_amount(currency, DISBURSEMENT_FIELDS)
-            if row is None:
-                await self._form("Record a disbursement received", form_fields(DISBURSEMENT_FIELDS), {},
-                                 lambda v, r: services.create_disbursement(v, code, r), note=rate_note,
-                                 preview=preview, adding=True)
-                return
-            await self._form("Edit disbursement", form_fields(DISBURSEMENT_FIELDS), row.values(),
-                             lambda v, r: services.update_disbursement(row.id, v, code, r), note=rate_note,
-                             preview=preview)
-        else:
-            preview = converted_amount(currency, EXPENDITURE_FIELDS)
-            if row is None:
-                await self._form("Record an expenditure", form_fields(EXPENDITURE_FIELDS), {},
-                                 lambda v, r: services.create_expenditure(v, code, r), note=rate_note,
-                                 preview=preview, adding=True)
-                return
-            await self._form(f"Edit expenditure {row.code}", form_fields(EXPENDITURE_FIELDS, locked=("code",)),
-                             row.values(), lambda v, r: services.update_expenditure(row.code, v, code, r),
-                             note=rate_note, preview=preview)
-
-    async def _form(self, title: str, fields: Any, values: dict[str, Any], save: Any, note: str = "",
-                    preview: Any = None, adding: bool = False) -> None:
-        if adding:
-            done = await add_form(self, title, fields, values, save, open_existing=self._open_code, note=note,
-                                  preview=preview)
-        else:
-            done = await open_form(self, title, fields, values, save, note=note, preview=preview)
-        if done:
+    async def _add_grant(self) -> None:
+        if await records.add(self, GRANTS) is not None:
             self.refresh_data()
 
-    async def _open_code(self, code: str) -> None:
+    def action_add_record(self) -> None:
+        if self.grant is None:  # the grant first, then its budget lines
+            self.action_edit_grant()
+            return
+        super().action_add_record()
+
+    async def open_existing(self, code: str) -> None:
         """Open the record of this tab whose ID is ``code`` (the one an "Add" was refused for)."""
         tab, grant, figures = self.tab, self.grant, self.figures
         if grant is None:
@@ -246,7 +252,7 @@ class GrantScreen(MouScreen):
         if tab == "budget":
             line = next((ln for ln in figures.lines if ln.code == code), None) if figures else None
             if line is not None:
-                await self._record_flow("budget", line)
+                await records.edit(self, BUDGET_LINES, line)
             return
         gid = grant.id
         if tab == "disbursements":  # a disbursement is known by its reference
@@ -254,70 +260,15 @@ class GrantScreen(MouScreen):
                                            ListRequest(text=code, limit=1000, want="rows"))
             found = exact(page, code, lambda r: r.reference)
             if found is not None:
-                await self._record_flow("disbursements", found)
+                await records.edit(self, DISBURSEMENTS, found)
             return
         page = await asyncio.to_thread(self.ctx.reader.expenditures, gid,
                                        ListRequest(text=code, limit=1000, want="rows"))
         found = exact(page, code, lambda r: r.code)
         if found is not None:
-            await self._show_expenditure(found)
+            await records.show(self, EXPENDITURES, found)
 
-    def action_delete_record(self) -> None:
-        tab = self.tab
-        if tab not in DELETABLE:
-            return
-        row = self.tab_table(tab).current
-        if row is not None:
-            run_edit(self, lambda: self._delete(row) if tab == "expenditures" else self._delete_disbursement(row))
-
-    async def _delete(self, row: ExpenditureRow) -> None:
-        services, code = self.ctx.services, self.grant_code
-        if await self.mou.confirm_delete(f"expenditure {row.code}", f"{row.description}, {row.date}, "
-                                         f"{row.currency} {fmt.money(row.amount)}.",
-                                         lambda reason: services.delete_expenditure(row.code, reason, code)):
-            self.refresh_data()
-
-    async def _delete_disbursement(self, row: DisbursementRow) -> None:
-        services = self.ctx.services
-        what = f"the disbursement of {row.date}" + (f" ({row.reference})" if row.reference else "")
-        if await self.mou.confirm_delete(what, f"{row.currency} {fmt.money(row.amount)} received on {row.date}.",
-                                         lambda reason: services.delete_disbursement(row.id, reason)):
-            self.refresh_data()
-
-    @on(PagedTable.Opened, "#expenditures")
-    def _open_expenditure(self, event: PagedTable.Opened) -> None:
-        row: ExpenditureRow = event.row
-        run_edit(self, lambda: self._show_expenditure(row))
-
-    async def _show_expenditure(self, row: ExpenditureRow) -> None:
-        values = row.values()
-        rows = [(f.label, values[f.attr]) for f in EXPENDITURE_FIELDS]
-        rows.insert(7, ("Amount in grant currency", row.amount_grant))
-        choice = await open_detail(self, f"Expenditure {row.code}", rows)
-        if choice == "edit":
-            await self._record_flow("expenditures", row)
-        elif choice == "delete":
-            await self._delete(row)
-
-    @on(PagedTable.Opened, "#budget, #disbursements")
-    def _open_other(self, event: PagedTable.Opened) -> None:
-        row, tab = event.row, self.tab
-
-        async def flow() -> None:
-            if tab == "budget":
-                title = f"Budget line {row.code}"
-                rows = [("Line code", row.code), ("Name", row.name), ("Category", row.category),
-                        ("Budget", row.budget), ("Spent", row.spent), ("Remaining", row.remaining),
-                        ("% utilised", fmt.pct(row.pct_utilised))]
-            else:
-                title = f"Disbursement of {row.date}"
-                values = row.values()
-                rows = [(f.label, values[f.attr]) for f in DISBURSEMENT_FIELDS]
-                rows.append(("Amount in grant currency", row.amount_grant))
-            choice = await open_detail(self, title, rows, delete=tab in DELETABLE)
-            if choice == "edit":
-                await self._record_flow(tab, row)
-            elif choice == "delete":
-                await self._delete_disbursement(row)
-
-        run_edit(self, flow)
+    @on(PagedTable.Opened, "#budget, #disbursements, #expenditures")
+    def _open(self, event: PagedTable.Opened) -> None:
+        row, kind = event.row, self.record_kind()
+        run_edit(self, lambda: records.show(self, kind, row))

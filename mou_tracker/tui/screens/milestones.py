@@ -14,8 +14,10 @@ from textual.widgets import Label, Static
 from mou_tracker.read.views import AuditEntry, MilestoneRow
 from mou_tracker.services.programme import MILESTONE_FIELDS
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.forms import form_fields, key_values
-from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, open_form, run_edit
+from mou_tracker.tui import records
+from mou_tracker.tui.forms import key_values
+from mou_tracker.tui.records import RecordActions, RecordKind
+from mou_tracker.tui.screens.base import MouScreen, SubScreen, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable, Styled
 
 STATUS_HINT = "Moving the due date or moving the status backwards asks for a reason (audit trail)."
@@ -39,13 +41,24 @@ COLUMNS: tuple[Col[MilestoneRow], ...] = (
 )
 
 
-class MilestonesScreen(MouScreen):
+MILESTONES: RecordKind[MilestoneRow] = RecordKind(
+    noun="milestone", fields=MILESTONE_FIELDS, code=lambda r: r.code, add_title="Add a milestone",
+    create=lambda screen, v, r: screen.ctx.services.create_milestone(v, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_milestone(row.code, v, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_milestone(row.code, reason),
+    describe=lambda r: r.title, defaults={"status": "Not started"},
+    note="The first due date is kept as the original due date (indicator 3.2).", edit_note=STATUS_HINT,
+)
+
+
+class MilestonesScreen(RecordActions, MouScreen):
     MODE = "milestones"
     TABLE = "milestones"
+    KIND = MILESTONES
     BINDINGS = [
-        Binding("a", "add_milestone", "Add", tooltip="Add a milestone"),
-        Binding("e", "edit_milestone", "Edit", tooltip="Edit the selected milestone"),
-        Binding("x", "delete_milestone", "Delete", tooltip="Delete the selected milestone"),
+        Binding("a", "add_record", "Add", tooltip="Add a milestone"),
+        Binding("e", "edit_record", "Edit", tooltip="Edit the selected milestone"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete the selected milestone"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -55,50 +68,18 @@ class MilestonesScreen(MouScreen):
     def _open(self, event: PagedTable.Opened) -> None:
         self.app.push_screen(MilestoneDetail(event.row.code))
 
-    def action_add_milestone(self) -> None:
-        async def flow() -> None:
-            if await add_form(self, "Add a milestone", form_fields(MILESTONE_FIELDS), {"status": "Not started"},
-                              lambda v, r: self.ctx.services.create_milestone(v, r), open_existing=self._open_code,
-                              note="The first due date is kept as the original due date (indicator 3.2)."):
-                self.refresh_data()
-
-        run_edit(self, flow)
-
-    async def _open_code(self, code: str) -> None:
+    async def open_existing(self, code: str) -> None:
         self.app.push_screen(MilestoneDetail(code))
 
-    def action_edit_milestone(self) -> None:
-        self.act_on_current(lambda row: edit_milestone(self, row))
 
-    def action_delete_milestone(self) -> None:
-        self.act_on_current(lambda row: delete_milestone(self, row))
-
-
-async def edit_milestone(screen: MouScreen, row: MilestoneRow) -> bool:
-    result = await open_form(screen, f"Edit milestone {row.code}", form_fields(MILESTONE_FIELDS, locked=("code",)),
-                             row.values(), lambda v, r: screen.ctx.services.update_milestone(row.code, v, r),
-                             note=STATUS_HINT)
-    if result is not None:
-        screen.refresh_data()
-    return result is not None
-
-
-async def delete_milestone(screen: MouScreen, row: MilestoneRow) -> bool:
-    done = await screen.mou.confirm_delete(f"milestone {row.code}", row.title,
-                                           lambda reason: screen.ctx.services.delete_milestone(row.code, reason))
-    if done:
-        screen.refresh_data()
-    return done
-
-
-class MilestoneDetail(SubScreen):
+class MilestoneDetail(RecordActions, SubScreen):
     """A milestone: original and current due date, slippage, evidence, and its history timeline."""
 
     MODE = "milestones"
     AUTO_FOCUS = "#timeline"
     BINDINGS = [
-        Binding("e", "edit_milestone", "Edit", tooltip="Edit this milestone (due date changes ask for a reason)"),
-        Binding("x", "delete_milestone", "Delete", tooltip="Delete this milestone"),
+        Binding("e", "edit_record", "Edit", tooltip="Edit this milestone (due date changes ask for a reason)"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete this milestone"),
     ]
 
     def __init__(self, code: str) -> None:
@@ -127,18 +108,18 @@ class MilestoneDetail(SubScreen):
         self.query_one("#milestone-info", Static).update(key_values(milestone_facts(m)))
         self.query_one("#milestone-history", Static).update(timeline(history))
 
-    def action_edit_milestone(self) -> None:
-        if self.milestone is not None:
-            row = self.milestone
-            run_edit(self, lambda: edit_milestone(self, row))
+    KIND = MILESTONES
 
-    def action_delete_milestone(self) -> None:
-        if self.milestone is None:
-            return
+    def current_row(self) -> MilestoneRow | None:
+        return self.milestone
+
+    def action_delete_record(self) -> None:
         row = self.milestone
+        if row is None:
+            return
 
         async def flow() -> None:
-            if await delete_milestone(self, row):
+            if await records.delete(self, MILESTONES, row):
                 self.app.pop_screen()
 
         run_edit(self, flow)

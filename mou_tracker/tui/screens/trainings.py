@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from textual import on
@@ -16,8 +17,9 @@ from mou_tracker.errors import MouError
 from mou_tracker.read.views import AttendanceRow, Disaggregation, ListRequest, TrainingRow
 from mou_tracker.services.programme import ATTENDANCE_FIELDS, TRAINING_FIELDS
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.forms import form_fields
-from mou_tracker.tui.screens.base import MouScreen, SubScreen, add_form, exact, open_form, run_edit
+from mou_tracker.tui import records
+from mou_tracker.tui.records import RecordActions, RecordKind
+from mou_tracker.tui.screens.base import MouScreen, SubScreen, exact, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
 TRAINING_COLUMNS: tuple[Col[TrainingRow], ...] = (
@@ -82,13 +84,68 @@ def disaggregation_line(d: Disaggregation, one: str, many: str) -> Content:
     return Content.assemble((f"{d.total:,} {one if d.total == 1 else many}", "bold"), f": {sexes}  |  {agencies}")
 
 
-class TrainingsScreen(MouScreen):
+def _delete_training_note(r: TrainingRow) -> str:
+    people = f" and its {fmt.count(r.participants, 'attendance')}" if r.participants else ""
+    return f"{r.title}, ending {r.end_date}. This removes the training{people}; the audit trail keeps them."
+
+
+TRAININGS: RecordKind[TrainingRow] = RecordKind(
+    noun="training", fields=TRAINING_FIELDS, code=lambda r: r.code, add_title="Add a training",
+    create=lambda screen, v, r: screen.ctx.services.create_training(v, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_training(row.code, v, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_training(row.code, reason),
+    describe=_delete_training_note,
+)
+
+
+def _recognise(screen: Any) -> Any:
+    """As the participant form is typed: who the person is (a returning participant), before any save."""
+    services, code = screen.ctx.services, screen.code
+
+    def recognise(values: dict[str, Any]) -> Content:
+        if not (values.get("name") or values.get("staff_number")):
+            return Content("")
+        try:
+            found = services.recognise_participant({**values, "training_code": code})
+        except MouError:
+            return Content("")  # not enough typed yet to tell; the save checks everything
+        return recognised_line(found, values, code)
+
+    return recognise
+
+
+#: a participant's attendance of the training the screen shows (``screen.code``)
+ATTENDANCES: RecordKind[AttendanceRow] = RecordKind(
+    noun="attendance", fields=ATTENDANCE_FIELDS, code=lambda r: "", skip=("training_code",),
+    add_title="Add a participant",
+    create=lambda screen, v, r: screen.ctx.services.add_attendance({**v, "training_code": screen.code}, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_attendance(
+        screen.code, row.participant_id, {k: v[k] for k in ATTENDANCE_ONLY}, r),
+    delete=lambda screen, row, reason: screen.ctx.services.remove_attendance(screen.code, row.participant_id, reason),
+    values=lambda screen, row: row.values(screen.code),
+    locked=tuple(f.attr for f in ATTENDANCE_FIELDS if f.attr not in ATTENDANCE_ONLY),
+    edit_title=lambda screen, r: f"Edit {r.name}'s attendance of {screen.code}",
+    edit_note="p on the list edits the person's own details.",
+    lookup=_recognise,
+)
+#: the person behind an attendance, edited everywhere they appear (the only way a recorded name changes)
+PERSONS: RecordKind[AttendanceRow] = RecordKind(
+    noun="person", fields=PERSON_FIELDS, code=lambda r: r.name, locked=(),
+    update=lambda screen, row, v, r: screen.ctx.services.update_participant(row.participant_id, v, r),
+    values=lambda screen, row: {f.attr: getattr(row, f.attr) for f in PERSON_FIELDS},
+    edit_title=lambda screen, r: f"Edit {r.name} (everywhere, not only on {screen.code})",
+    edit_note="This changes the person in every training they attended. A new name asks for a reason (audit trail).",
+)
+
+
+class TrainingsScreen(RecordActions, MouScreen):
     MODE = "trainings"
     TABLE = "trainings"
+    KIND = TRAININGS
     BINDINGS = [
-        Binding("a", "add_training", "Add", tooltip="Add a training"),
-        Binding("e", "edit_training", "Edit", tooltip="Edit the selected training"),
-        Binding("x", "delete_training", "Delete", tooltip="Delete the selected training and its attendances"),
+        Binding("a", "add_record", "Add", tooltip="Add a training"),
+        Binding("e", "edit_record", "Edit", tooltip="Edit the selected training"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete the selected training and its attendances"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -105,53 +162,25 @@ class TrainingsScreen(MouScreen):
     def _open(self, event: PagedTable.Opened) -> None:
         self.app.push_screen(TrainingDetail(event.row.code))
 
-    def action_add_training(self) -> None:
-        async def flow() -> None:
-            result = await add_form(self, "Add a training", form_fields(TRAINING_FIELDS), {},
-                                    lambda v, r: self.ctx.services.create_training(v, r),
-                                    open_existing=self._open_code)
-            if result is not None:
-                self.refresh_data()
-                self.app.push_screen(TrainingDetail(result.obj.code, add_first=True))
+    async def added(self, result: Any) -> None:
+        self.app.push_screen(TrainingDetail(result.obj.code, add_first=True))
 
-        run_edit(self, flow)
-
-    async def _open_code(self, code: str) -> None:
+    async def open_existing(self, code: str) -> None:
         self.app.push_screen(TrainingDetail(code))
 
-    def action_edit_training(self) -> None:
-        self.act_on_current(lambda row: edit_training(self, row))
 
-    def action_delete_training(self) -> None:
-        self.act_on_current(self._delete)
-
-    async def _delete(self, row: TrainingRow) -> None:
-        people = f" and its {fmt.count(row.participants, 'attendance')}" if row.participants else ""
-        if await self.mou.confirm_delete(
-                f"training {row.code}", f"{row.title}, ending {row.end_date}. This removes the training{people}; "
-                "the audit trail keeps them.", lambda reason: self.ctx.services.delete_training(row.code, reason)):
-            self.refresh_data()
-
-
-async def edit_training(screen: MouScreen, row: TrainingRow) -> bool:
-    result = await open_form(screen, f"Edit training {row.code}", form_fields(TRAINING_FIELDS, locked=("code",)),
-                             row.values(), lambda v, r: screen.ctx.services.update_training(row.code, v, r))
-    if result is not None:
-        screen.refresh_data()
-    return result is not None
-
-
-class TrainingDetail(SubScreen):
+class TrainingDetail(RecordActions, SubScreen):
     """One training: its details, its participants and their disaggregation."""
 
     MODE = "trainings"
     TABLE = "attendances"
+    KIND = ATTENDANCES
     BINDINGS = [
         Binding("a", "add_participant", "Add participant", tooltip="Record a participant's attendance"),
-        Binding("e", "edit_participant", "Edit", tooltip="Edit the selected attendance (scores, role)"),
+        Binding("e", "edit_record", "Edit", tooltip="Edit the selected attendance (scores, role)"),
         Binding("p", "edit_person", "Edit person", tooltip="Edit the selected person (name, sex, agency, staff "
                 "number; a new name needs a reason)"),
-        Binding("x", "remove_participant", "Remove", tooltip="Remove the selected attendance"),
+        Binding("x", "delete_record", "Remove", tooltip="Remove the selected attendance"),
         Binding("t", "edit_training", "Edit training", tooltip="Edit this training's details"),
     ]
 
@@ -195,16 +224,7 @@ class TrainingDetail(SubScreen):
             self.action_add_participant()
 
     def action_add_participant(self) -> None:
-        services, code = self.ctx.services, self.code
-
-        def recognise(values: dict[str, Any]) -> Content:
-            if not (values.get("name") or values.get("staff_number")):
-                return Content("")
-            try:
-                found = services.recognise_participant({**values, "training_code": code})
-            except MouError:
-                return Content("")  # not enough typed yet to tell; the save checks everything
-            return recognised_line(found, values, code)
+        """Participants one after another (the register being typed in), until Esc."""
 
         async def flow() -> None:
             added = 0
@@ -217,11 +237,8 @@ class TrainingDetail(SubScreen):
             while not opened:
                 note = (f"{added} added. Add the next participant, or Esc when done." if added else
                         "Esc when done. " + IDENTITY_HINT)
-                result = await add_form(self, f"Add a participant to {code}",
-                                        form_fields(ATTENDANCE_FIELDS, skip=("training_code",)), {},
-                                        lambda v, r: services.add_attendance({**v, "training_code": code}, r),
-                                        open_existing=open_existing, note=note, lookup=recognise)
-                if result is None:
+                kind = replace(ATTENDANCES, add_title=f"Add a participant to {self.code}")
+                if await records.add(self, kind, open_existing=open_existing, note=note) is None:
                     break
                 added += 1
                 self.refresh_data()
@@ -237,48 +254,12 @@ class TrainingDetail(SubScreen):
         page = await asyncio.to_thread(self.ctx.reader.attendances, tid, ListRequest(limit=100_000, want="rows"))
         row = exact(page, participant_id, lambda r: r.participant_id)
         if row is not None:
-            await self._edit_participant(row)
-
-    def action_edit_participant(self) -> None:
-        self.act_on_current(self._edit_participant)
-
-    async def _edit_participant(self, row: AttendanceRow) -> None:
-        before = row.values(self.code)
-        services, code = self.ctx.services, self.code
-        if await open_form(self, f"Edit {row.name}'s attendance of {code}",
-                           form_fields(ATTENDANCE_FIELDS, skip=("training_code",),
-                                       locked=tuple(f.attr for f in ATTENDANCE_FIELDS
-                                                    if f.attr not in ATTENDANCE_ONLY)),
-                           before, lambda v, r: services.update_attendance(
-                               code, row.participant_id, {k: v[k] for k in ATTENDANCE_ONLY}, r),
-                           note="p on the list edits the person's own details."):
-            self.refresh_data()
+            await records.edit(self, ATTENDANCES, row)
 
     def action_edit_person(self) -> None:
-        self.act_on_current(self._edit_person)
-
-    async def _edit_person(self, row: AttendanceRow) -> None:
-        """The explicit edit of a person: the only way a recorded name changes (with a reason)."""
-        services = self.ctx.services
-        values = {f.attr: getattr(row, f.attr) for f in PERSON_FIELDS}
-        if await open_form(self, f"Edit {row.name} (everywhere, not only on {self.code})", form_fields(PERSON_FIELDS),
-                           values, lambda v, r: services.update_participant(row.participant_id, v, r),
-                           note="This changes the person in every training they attended. A new name asks for a "
-                                "reason (audit trail)."):
-            self.refresh_data()
-
-    def action_remove_participant(self) -> None:
-        self.act_on_current(self._remove_participant)
-
-    async def _remove_participant(self, row: AttendanceRow) -> None:
-        services, code = self.ctx.services, self.code
-        if await self.mou.confirm_delete(
-                f"{row.name}'s attendance", f"{row.name} ({row.agency}) will no longer count as attending {code}.",
-                lambda reason: services.remove_attendance(code, row.participant_id, reason)):
-            self.refresh_data()
+        self.act_on_current(lambda row: records.edit(self, PERSONS, row))
 
     def action_edit_training(self) -> None:
         if self.training is not None:
             training = self.training
-            run_edit(self, lambda: edit_training(self, training))
-
+            run_edit(self, lambda: records.edit(self, TRAININGS, training))
