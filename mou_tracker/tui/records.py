@@ -170,8 +170,3 @@ class RecordActions:
         if action == "edit_record":
             return kind is not None and kind.update is not None
         return True
-
-
-def kinds(*found: RecordKind[Any]) -> Sequence[RecordKind[Any]]:
-    """The kinds a screen declares (a registry the tests walk)."""
-    return found
