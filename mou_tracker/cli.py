@@ -289,14 +289,57 @@ def progress_table(progress: Any) -> str:
     return "\n".join(s.rstrip() for s in out)
 
 
+def portfolio_table(portfolio: Any) -> str:
+    """Each partnership's table, then the roll-up: one column per partnership and the total."""
+    out = []
+    for member in portfolio.partnerships:
+        out += [f"{member.info.code} — {member.info.name}", progress_table(member.progress), ""]
+    codes = [m.info.code for m in portfolio.partnerships]
+    as_of = portfolio.as_of
+    out.append(f"Portfolio for {portfolio.period}" + (f" as of {as_of.isoformat()}" if as_of else "")
+               + " (period actual; cumulative in brackets)")
+    cols = ("Code", "Indicator", "Unit", *codes, "Total")
+    rows = []
+    for line in portfolio.lines:
+        d = line.decimals if line.kind == "sum" else 1
+        own = dict(line.figures)
+        cells = []
+        for c in codes:
+            f = own.get(c)
+            cells.append("n/a" if f is None else f"{_fmt(f.period_actual, d)} ({_fmt(f.cumulative_actual, d)})")
+        rows.append((line.code, line.name[:40], line.unit, *cells,
+                     f"{_fmt(line.period_actual, d)} ({_fmt(line.cumulative_actual, d)})"))
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    out.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        out.append("  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+    if portfolio.not_rolled_up:
+        out.append(f"Shown per partnership only (unit, kind or currency differ): {', '.join(portfolio.not_rolled_up)}")
+    return "\n".join(out)
+
+
 @cli.command()
 @click.option("--period", type=PERIOD, help="A calendar quarter, e.g. 2025-Q3 (default: the latest ended quarter).")
 @click.option("--as-of", type=DATE, help="The state at the end of this day (UTC), rebuilt from the audit trail.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--all-partnerships", is_flag=True,
+              help="Every partnership's progress and the portfolio roll-up of the indicators they share.")
 @click.pass_obj
-def progress(app: AppContext, period: Any, as_of: date | None, fmt: str) -> None:
+def progress(app: AppContext, period: Any, as_of: date | None, fmt: str, all_partnerships: bool) -> None:
     """Show every indicator's progress against its targets for a quarter."""
     period = period or default_period(as_of)
+    if all_partnerships:
+        if app.partnership:
+            raise click.UsageError("--all-partnerships shows every partnership: leave out --partnership")
+        with app.open_app(as_of=as_of, resolve=False) as opened:
+            portfolio = opened.reader.portfolio(period)
+        if fmt == "json":
+            click.echo(json.dumps(portfolio.as_json(), ensure_ascii=False))
+        else:
+            click.echo(portfolio_table(portfolio))
+        return
     with app.open_app(as_of=as_of) as opened:
         figures = opened.reader.progress(period)
     if fmt == "json":

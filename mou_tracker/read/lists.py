@@ -20,7 +20,10 @@ from sqlalchemy.sql import ColumnElement
 
 from mou_tracker.db.models import (
     Attendance,
+    Baseline,
     BudgetLine,
+    Commitment,
+    Development,
     Disbursement,
     Engagement,
     Expenditure,
@@ -38,7 +41,10 @@ from mou_tracker.domain.periods import Quarter, quarter_range
 from mou_tracker.errors import NotFound
 from mou_tracker.read.views import (
     AttendanceRow,
+    BaselineView,
+    CommitmentRow,
     Dashboard,
+    DevelopmentRow,
     Disaggregation,
     DisbursementRow,
     EngagementRow,
@@ -318,6 +324,82 @@ def expenditures(session: Session, grant_id: int, req: ListRequest = ListRequest
     return listing.run(session, req)
 
 
+def commitments(session: Session, grant_id: int, req: ListRequest = ListRequest()) -> Page[CommitmentRow]:
+    c = Commitment
+    line = aliased(BudgetLine)
+    listing = _Listing(
+        stmt=select(c.id, c.code, c.date, line.code, c.description, c.amount, c.currency, c.rate, c.amount_grant,
+                    c.status)
+        .join(line, line.id == c.budget_line_id).where(c.grant_id == grant_id),
+        search=(c.code, c.description, c.currency, c.status, line.code, _as_text(c.date)),
+        sorts={"code": (c.code,), "date": (c.date,), "line_code": (line.code,), "description": (c.description,),
+               "amount": (c.amount,), "currency": (c.currency,), "amount_grant": (c.amount_grant,),
+               "status": (c.status,)},
+        default="date", default_descending=True, to_row=lambda r: CommitmentRow(*r), tiebreak=c.id)
+    return listing.run(session, req)
+
+
+def commitments_until(session: Session, pid: int, end: date) -> tuple[CommitmentRow, ...]:
+    """Every commitment of the partnership's grants dated on or before ``end``, by date (the reports)."""
+    c = Commitment
+    rows = session.execute(
+        select(c.id, c.code, c.date, BudgetLine.code, c.description, c.amount, c.currency, c.rate, c.amount_grant,
+               c.status)
+        .join(BudgetLine, BudgetLine.id == c.budget_line_id).join(Grant, Grant.id == c.grant_id)
+        .where(Grant.partnership_id == pid, c.date <= end).order_by(c.date, c.code)).all()
+    return tuple(CommitmentRow(*r) for r in rows)
+
+
+_DEVELOPMENT_COLS = (Development.id, Development.date, Development.category, Development.text,
+                     Development.reference)
+
+
+def developments(session: Session, pid: int, req: ListRequest = ListRequest()) -> Page[DevelopmentRow]:
+    d = Development
+    listing = _Listing(
+        stmt=select(*_DEVELOPMENT_COLS).where(d.partnership_id == pid),
+        search=(d.category, d.text, d.reference, _as_text(d.date)),
+        sorts={"date": (d.date,), "category": (d.category,), "text": (d.text,), "reference": (d.reference,)},
+        default="date", default_descending=True, to_row=lambda r: DevelopmentRow(*r), tiebreak=d.id)
+    return listing.run(session, req)
+
+
+def development(session: Session, pid: int, development_id: int) -> DevelopmentRow | None:
+    row = session.execute(select(*_DEVELOPMENT_COLS).where(Development.partnership_id == pid,
+                                                           Development.id == development_id)).first()
+    return None if row is None else DevelopmentRow(*row)
+
+
+def developments_in(session: Session, pid: int, first: date, last: date) -> tuple[DevelopmentRow, ...]:
+    """The developments dated from ``first`` to ``last`` (a quarter, for the reports), oldest first."""
+    d = Development
+    rows = session.execute(select(*_DEVELOPMENT_COLS).where(d.partnership_id == pid, d.date >= first,
+                                                            d.date <= last).order_by(d.date, d.id)).all()
+    return tuple(DevelopmentRow(*r) for r in rows)
+
+
+def baselines(session: Session, pid: int) -> dict[str, BaselineView]:
+    """Every indicator's baseline, by indicator code (an indicator without one is absent)."""
+    b = Baseline
+    rows = session.execute(select(Indicator.code, b.value, b.date, b.source, b.comment)
+                           .join(Indicator, Indicator.id == b.indicator_id)
+                           .where(Indicator.partnership_id == pid)).all()
+    return {code: BaselineView(*rest) for code, *rest in rows}
+
+
+def partnerships(session: Session) -> tuple[PartnershipInfo, ...]:
+    """Every partnership the database holds, by code (the switcher, the portfolio)."""
+    ids = session.execute(select(Partnership.id).order_by(Partnership.code)).scalars().all()
+    return tuple(partnership_info(session, pid) for pid in ids)
+
+
+def grant_currency(session: Session, pid: int) -> str | None:
+    """The currency of the partnership's grants: what its "grant currency" is (None: no grant; "mixed" when its
+    grants are in several currencies)."""
+    found = set(session.execute(select(Grant.currency).where(Grant.partnership_id == pid)).scalars())
+    return None if not found else found.pop() if len(found) == 1 else "mixed"
+
+
 # Dashboard ----------------------------------------------------------------------------------------------------------
 def trainings_per_month(session: Session, pid: int, first: date, last: date) -> tuple[MonthCount, ...]:
     """Trainings ending in each calendar month from ``first``'s month to ``last``'s month (zeros included),
@@ -352,11 +434,12 @@ def tracking_table(session: Session, pid: int, today: date) -> TrackingTable:
     if known and known[0] < first:
         first = known[0]
     quarters = tuple(quarter_range(first, last))
+    known_baselines = baselines(session, pid)
     rows = []
     for s in engine.series():
         ind = s.indicator
         rows.append(TrackingRow(ind.code, ind.name, ind.unit, ind.rule, ind.kind, ind.decimals,
-                                tuple(s.figures(q) for q in quarters)))
+                                tuple(s.figures(q) for q in quarters), known_baselines.get(ind.code)))
     return TrackingTable(quarters, tuple(rows))
 
 
@@ -382,13 +465,15 @@ _INDICATOR_COLS = (Indicator.code, Indicator.name, Indicator.unit, Indicator.kin
 def indicator_reference(session: Session, pid: int, code: str) -> IndicatorRef | None:
     row = session.execute(select(*_INDICATOR_COLS).where(Indicator.partnership_id == pid,
                                                          Indicator.code == code)).first()
-    return None if row is None else IndicatorRef(*row)
+    return None if row is None else IndicatorRef(*row, baseline=baselines(session, pid).get(code))
 
 
-def definitions(engine: IndicatorEngine) -> tuple[IndicatorRef, ...]:
-    """Every indicator's reference, in the engine's order (the reports' Definitions sheet)."""
+def definitions(engine: IndicatorEngine, known_baselines: dict[str, BaselineView] | None = None,
+                ) -> tuple[IndicatorRef, ...]:
+    """Every indicator's reference, in the engine's order (the reports' Definitions sheet), with its baseline."""
+    known = known_baselines or {}
     return tuple(IndicatorRef(i.code, i.name, i.unit, i.kind, i.rule, i.higher_is_better, i.band_low, i.band_high,
-                              i.definition, i.data_source, i.how_computed, i.disaggregations)
+                              i.definition, i.data_source, i.how_computed, i.disaggregations, known.get(i.code))
                  for i in engine.indicators())
 
 

@@ -33,7 +33,9 @@ from mou_tracker.read.views import (
     AttendanceRow,
     AuditEntry,
     ChainHead,
+    CommitmentRow,
     Dashboard,
+    DevelopmentRow,
     Disaggregation,
     DisbursementRow,
     EngagementRow,
@@ -48,7 +50,9 @@ from mou_tracker.read.views import (
     MilestoneRow,
     Page,
     PartnershipInfo,
+    PartnershipProgress,
     PeriodStatus,
+    Portfolio,
     ReportData,
     Restatement,
     Signoff,
@@ -205,6 +209,55 @@ class Reader:
 
     def expenditures(self, grant_id: int, req: ListRequest = ListRequest()) -> Page[ExpenditureRow]:
         return self._state(lambda s: lists.expenditures(s, grant_id, req))
+
+    def commitments(self, grant_id: int, req: ListRequest = ListRequest()) -> Page[CommitmentRow]:
+        return self._state(lambda s: lists.commitments(s, grant_id, req))
+
+    def developments(self, req: ListRequest = ListRequest()) -> Page[DevelopmentRow]:
+        pid = self.partnership_id
+        return self._state(lambda s: lists.developments(s, pid, req))
+
+    def development(self, development_id: int) -> DevelopmentRow | None:
+        pid = self.partnership_id
+        return self._state(lambda s: lists.development(s, pid, development_id))
+
+    # Partnerships and the portfolio ---------------------------------------------------------------------------
+    def partnerships(self) -> tuple[PartnershipInfo, ...]:
+        """Every partnership the database holds, by code, as it stands (live): the switcher."""
+        return self._trail(lists.partnerships)
+
+    def for_partnership(self, code: str) -> Reader:
+        """A reader of another partnership, live or as of the same day; close it when done."""
+        return Reader(self._db, partnership=code, as_of=self.as_of)
+
+    def portfolio(self, period: Quarter) -> Portfolio:
+        """Every partnership's progress for ``period`` (each read as its own `progress` reads it) and the
+        roll-up of the indicators they share (``read.portfolio``). As of a day, a partnership that did not
+        exist yet is left out."""
+        from mou_tracker.errors import NotFound
+        from mou_tracker.read.portfolio import roll_up
+
+        members = []
+        for info in self.partnerships():
+            with Reader(self._db, partnership=info.code, as_of=self.as_of, partnership_id=info.id) as one:
+                try:
+                    members.append(PartnershipProgress(one.info(), one.progress(period), one.grant_currency()))
+                except NotFound:  # as of a day before it was created
+                    continue
+        return roll_up(period, self.as_of, members)
+
+    def grant_currency(self) -> str | None:
+        """The currency of the partnership's grants (None: no grant yet; "mixed": several)."""
+        pid = self.partnership_id
+        return self._state(lambda s: lists.grant_currency(s, pid))
+
+    def unexplained(self, period: Quarter) -> tuple[str, ...]:
+        """The codes of the indicators whose deviation from target in ``period`` no narrative explains (what
+        stops a sign-off; the Indicators screen marks them)."""
+        from mou_tracker.services.funder import unexplained_deviations
+
+        pid = self.partnership_id
+        return self._state(lambda s: tuple(d.code for d in unexplained_deviations(s, pid, period)))
 
     # Indicators -----------------------------------------------------------------------------------------------
     def progress(self, period: Quarter) -> Any:

@@ -17,7 +17,7 @@ from mou_tracker.domain.periods import Quarter, quarter_range
 from mou_tracker.errors import NotFound
 from mou_tracker.read import lists, status
 from mou_tracker.read.views import AuditEntry, ChainHead, ReportData
-from mou_tracker.services.finance import grant_figures
+from mou_tracker.services.finance import grant_figures, sf425
 from mou_tracker.services.indicators import IndicatorEngine
 
 
@@ -40,8 +40,11 @@ def report_state(s: Session, pid: int, party: str, period: Quarter, as_of: date 
     end = period.end
     return ReportData(
         partnership=info, party=chosen, period=period, as_of=as_of, chain=ChainHead(0, ""), quarters=quarters,
-        progress={q: engine.progress(q, as_of) for q in quarters}, definitions=lists.definitions(engine),
-        grants=tuple(grant_figures(s, pid, end, engine)), trainings=lists.trainings_until(s, pid, end),
+        progress={q: engine.progress(q, as_of) for q in quarters},
+        definitions=lists.definitions(engine, lists.baselines(s, pid)),
+        grants=tuple(grant_figures(s, pid, end, engine)), sf425=tuple(sf425(s, pid, end)),
+        commitments=lists.commitments_until(s, pid, end),
+        developments=lists.developments_in(s, pid, period.start, end), trainings=lists.trainings_until(s, pid, end),
         newly_trained=lists.newly_trained(s, pid, period), engagements=lists.engagements_until(s, pid, end),
         engagement_types=lists.engagement_types(s, pid, period), milestones=lists.all_milestones(s, pid),
         disbursements=lists.disbursements_until(s, pid, end), status=status.period_status(s, pid, period),

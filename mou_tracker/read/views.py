@@ -18,7 +18,7 @@ from mou_tracker.domain import codes
 from mou_tracker.domain.periods import Quarter, fiscal_label, fiscal_year_and_quarter
 
 if TYPE_CHECKING:
-    from mou_tracker.services.finance import GrantFigures
+    from mou_tracker.services.finance import SF425, GrantFigures
     from mou_tracker.services.indicators import Figures, Progress
 
 R = TypeVar("R")
@@ -561,6 +561,40 @@ class ExpenditureRow:
                 "training_code": self.training_code, "engagement_code": self.engagement_code}
 
 
+@dataclass(frozen=True)
+class CommitmentRow:
+    """An obligation not yet paid (Open) or since paid (Liquidated), in its currency and the grant's."""
+
+    id: int
+    code: str
+    date: date
+    line_code: str
+    description: str
+    amount: Decimal
+    currency: str
+    rate: Decimal | None
+    amount_grant: Decimal
+    status: str
+
+    def values(self) -> dict[str, Any]:
+        return {"code": self.code, "date": self.date, "line_code": self.line_code, "description": self.description,
+                "amount": self.amount, "currency": self.currency, "rate": self.rate, "status": self.status}
+
+
+@dataclass(frozen=True)
+class DevelopmentRow:
+    """A significant development (a risk, an opportunity, a delay...), dated, as a funder is told of it."""
+
+    id: int
+    date: date
+    category: str
+    text: str
+    reference: str | None
+
+    def values(self) -> dict[str, Any]:
+        return {"date": self.date, "category": self.category, "text": self.text, "reference": self.reference}
+
+
 # Indicators and the dashboard -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class IndicatorRef:
@@ -579,10 +613,24 @@ class IndicatorRef:
     data_source: str | None
     how_computed: str | None
     disaggregations: str | None
+    baseline: BaselineView | None = None
 
     @property
     def manual(self) -> bool:
         return self.rule == "manual"
+
+
+@dataclass(frozen=True)
+class BaselineView:
+    """An indicator's baseline: the value before the programme, when and where it was measured."""
+
+    value: Decimal
+    date: date
+    source: str | None
+    comment: str | None
+
+    def values(self) -> dict[str, Any]:
+        return {"value": self.value, "date": self.date, "source": self.source, "comment": self.comment}
 
 
 @dataclass(frozen=True)
@@ -608,6 +656,7 @@ class TrackingRow:
     kind: str
     decimals: int
     cells: tuple[Figures, ...]
+    baseline: BaselineView | None = None
 
     @property
     def manual(self) -> bool:
@@ -670,6 +719,12 @@ class ReportData:
     disbursements: tuple[DisbursementRow, ...] = ()
     status: PeriodStatus | None = None
     participants: tuple[ParticipantLine, ...] | None = None
+    #: the SF-425 lines of each grant, cumulative to the period's end (``finance.sf425``)
+    sf425: tuple[SF425, ...] = ()
+    #: every commitment dated up to the period's end
+    commitments: tuple[CommitmentRow, ...] = ()
+    #: the significant developments dated in the period
+    developments: tuple[DevelopmentRow, ...] = ()
 
     @property
     def partnership_code(self) -> str:
@@ -713,3 +768,65 @@ class ReportData:
 
     def figures_at(self, code: str, quarter: Quarter) -> Figures | None:
         return self.progress[quarter].by_code().get(code)
+
+
+# The portfolio --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartnershipProgress:
+    """One partnership's progress for the portfolio's quarter: exactly its own `progress`."""
+
+    info: PartnershipInfo
+    progress: Progress
+    #: the currency of its grants (None: no grant); what indicator 4.1's "grant currency" is here
+    currency: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.info.code, "name": self.info.name,
+                "indicators": [f.as_json() for f in self.progress.indicators]}
+
+
+@dataclass(frozen=True)
+class PortfolioLine:
+    """An indicator rolled up across the partnerships whose indicator of that code has the same unit and kind.
+
+    A ``sum`` indicator adds; a computed ``level`` one (a mean, a share) is pooled from its numerators and
+    denominators, as if one programme had run them all. ``figures`` holds each contributing partnership's own
+    figures (by partnership code), so that every total can be checked against them."""
+
+    code: str
+    name: str
+    unit: str
+    kind: str
+    decimals: int
+    period_actual: Decimal | None
+    cumulative_actual: Decimal | None
+    figures: tuple[tuple[str, Figures], ...]
+
+    @property
+    def partnerships(self) -> int:
+        return len(self.figures)
+
+    def as_json(self) -> dict[str, Any]:
+        from mou_tracker.services.indicators import json_number
+
+        return {"code": self.code, "name": self.name, "unit": self.unit,
+                "period_actual": json_number(self.period_actual),
+                "cumulative_actual": json_number(self.cumulative_actual), "partnerships": self.partnerships}
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Every partnership's progress for one quarter, and the roll-up of the indicators they share."""
+
+    period: Quarter
+    as_of: date | None
+    partnerships: tuple[PartnershipProgress, ...]
+    lines: tuple[PortfolioLine, ...]
+    #: indicator codes shown per partnership only (their unit, kind or currency differ between partnerships)
+    not_rolled_up: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """Exactly the shape of docs/reference/cli.md (`progress --all-partnerships --format json`)."""
+        return {"period": str(self.period), "as_of": self.as_of.isoformat() if self.as_of else None,
+                "partnerships": [p.as_json() for p in self.partnerships],
+                "portfolio": [line.as_json() for line in self.lines]}
