@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.bench_core [--scale 1.0] [--skip-postgres] [--rebuild] [--tiny]
 
 Prints: generation time, `progress` time (in process, and as a whole CLI call), peak memory, on SQLite and on
-a throwaway PostgreSQL. Goals: progress under 1 s on SQLite, peak memory under 300 MB.
+a throwaway PostgreSQL; then `progress --all-partnerships` (the 10-partnership portfolio roll-up) the same way.
+Goals: progress under 1 s on SQLite, peak memory under 300 MB; `progress --all-partnerships` under 2 s.
 """
 
 from __future__ import annotations
@@ -46,6 +47,34 @@ def measure_progress(url: str) -> dict[str, float]:
             "cli_peak_mb": peak_of(out.stderr)}
 
 
+def measure_portfolio(url: str) -> dict[str, float]:
+    """`progress --all-partnerships`: in process (``Reader.portfolio``), then as a whole CLI call."""
+    from mou_tracker.read import Reader
+
+    db = Database(url)
+    timings = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        with Reader(db, partnership=PARTNERSHIP) as reader:
+            result = reader.portfolio(PERIOD)
+        timings.append(time.perf_counter() - t0)
+    db.dispose()
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "benchmarks.measure", "--db", url, "progress", "--all-partnerships",
+                          "--period", str(PERIOD), "--format", "json"], capture_output=True, text=True, check=True)
+    cli_s = time.perf_counter() - t0
+    data = json.loads(out.stdout)
+    assert len(data["partnerships"]) == len(result.partnerships) and data["portfolio"]
+    return {"partnerships": len(result.partnerships), "engine_first_s": timings[0], "engine_best_s": min(timings),
+            "cli_s": cli_s, "cli_peak_mb": peak_of(out.stderr)}
+
+
+def print_portfolio(label: str, r: dict[str, float]) -> None:
+    print(f"{label} progress --all-partnerships ({r['partnerships']} partnerships) {PERIOD}: in process "
+          f"{r['engine_first_s'] * 1000:.0f} ms first, {r['engine_best_s'] * 1000:.0f} ms best; whole CLI call "
+          f"{r['cli_s']:.2f} s, peak {r['cli_peak_mb']:.0f} MB (goal < 2 s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -67,6 +96,7 @@ def main() -> None:
     print(f"sqlite   progress {PARTNERSHIP} {PERIOD}: engine {r['engine_first_s'] * 1000:.0f} ms first, "
           f"{r['engine_best_s'] * 1000:.0f} ms best; whole CLI call {r['cli_s']:.2f} s, peak {r['cli_peak_mb']:.0f} MB"
           f" (goal < 1 s, < 300 MB)")
+    print_portfolio("sqlite  ", measure_portfolio(f"sqlite:///{path}"))
     if not args.skip_postgres:
         with postgres_server() as server:
             server.admin("CREATE DATABASE bench")
@@ -80,6 +110,7 @@ def main() -> None:
             print(f"postgres progress {PARTNERSHIP} {PERIOD}: engine {r['engine_first_s'] * 1000:.0f} ms first, "
                   f"{r['engine_best_s'] * 1000:.0f} ms best; whole CLI call {r['cli_s']:.2f} s, "
                   f"peak {r['cli_peak_mb']:.0f} MB")
+            print_portfolio("postgres", measure_portfolio(url))
     print(f"this process peak: {peak_rss_mb():.0f} MB")
 
 

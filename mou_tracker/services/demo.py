@@ -76,6 +76,70 @@ class _Clock:
         return self.now
 
 
+#: each indicator's baseline: the situation the MoU started from (ODPP's 2024 figures; zero for the outputs the
+#: programme itself delivers); (code, value, source, comment)
+BASELINES = (
+    ("OC1", "4", "ODPP case management system, 2024", "Quarterly mean of the 17 prosecutions initiated in 2024"),
+    ("OC2", "1", "ODPP case management system, 2024", "Quarterly mean of the 5 convictions of 2024"),
+    ("1.1", "0", "Programme records", "No HTI-supported trainings before the MoU"),
+    ("1.2", "0", "Programme records", "Counted from the MoU start"),
+    ("1.3", "0", "Programme records", "Counted from the MoU start"),
+    ("1.4", "0", "Programme records", "No pre/post tests before the MoU"),
+    ("2.1", "0", "Programme records", "Counted from the MoU start"),
+    ("2.2", "0", "Programme records", "Counted from the MoU start"),
+    ("2.3", "0", "Programme records", "Counted from the MoU start"),
+    ("3.1", "0", "MoU work plan", "Counted from the MoU start"),
+    ("3.2", "0", "MoU work plan", "No milestones before the MoU"),
+    ("4.1", "0", "Grant agreement HTI-KE-2025", "Spending from the award start"),
+)
+#: significant developments, as the programme officer logs them: (days after the MoU start, category, text, ref)
+DEVELOPMENTS = (
+    (45, "Opportunity", "The Chief Justice's practice directions on trafficking cases invite joint trainings of "
+                        "prosecutors and magistrates", "DEV-001"),
+    (120, "Delay", "Court vacation: the validation workshop of the prosecution guidelines moves to the next "
+                   "quarter", "DEV-002"),
+    (240, "Risk", "Staff turnover in the ODPP trafficking unit: four trained prosecutors transferred to other "
+                  "stations", "DEV-003"),
+    (330, "Change in context", "Parliament amends the Counter-Trafficking in Persons Act; the training curriculum "
+                               "is updated", "DEV-004"),
+    (420, "Opportunity", "The Judiciary asks to join the case-mentoring sessions in Mombasa", "DEV-005"),
+    (500, "Risk", "Budget cuts in the national prosecution service may slow ODPP's co-funding of venues",
+     "DEV-006"),
+)
+#: obligations not yet paid when they were made: (days after the MoU start, line, description, USD, paid after)
+COMMITMENTS = (
+    (60, "BL3", "Consultancy: prosecution guidelines drafting", "24000.00", 90),
+    (200, "BL6", "Mid-term evaluation contract", "18500.00", 240),
+    (380, "BL1", "Venue booking, regional trainings", "9800.00", 60),
+    (470, "BL5", "Travel agency framework order", "6250.00", None),
+    (530, "BL1", "Venue booking, Mombasa course", "4400.00", None),
+)
+
+
+def _funder_records(services: Services, at: Callable[..., None], hti: str, hti_lead: str, odpp: str) -> None:
+    """What a funder asks for beyond the figures: baselines, the indirect-cost rate and its base, obligations
+    (open until paid) and the significant developments of each quarter."""
+    for code, value, source, comment in BASELINES:
+        at(START, lambda c=code, v=value, src=source, k=comment: services.set_baseline(
+            {"indicator_code": c, "value": v, "date": date(2024, 12, 31), "source": src, "comment": k}), hti_lead)
+    at(START, lambda: services.set_indirect_rate("10"), hti_lead)  # a de minimis rate
+    for line in ("BL1", "BL2", "BL5"):
+        at(START, lambda c=line: services.set_indirect_base(c, True), hti_lead)
+    for n, (days, line, text, usd, paid_after) in enumerate(COMMITMENTS, 1):
+        values = {"code": f"CM-{n:03d}", "date": START + timedelta(days=days), "line_code": line,
+                  "description": text, "amount": usd, "currency": "USD", "status": "Open"}
+        at(START + timedelta(days=days), lambda v=values: services.create_commitment(v), hti)
+        if paid_after is not None:
+            # paid after its quarter was signed off: the change says why
+            at(START + timedelta(days=days + paid_after), lambda v=dict(values, status="Liquidated"):
+               services.update_commitment(v["code"], v, reason=Reason("other", f"Paid: invoice for {v['code']} "
+                                                                               "settled")), hti)
+    for days, category, text, ref in DEVELOPMENTS:
+        day = START + timedelta(days=days)
+        at(day, lambda d=day, c=category, t=text, r=ref: services.create_development(
+            {"date": d, "category": c, "text": t, "reference": r}), odpp if category == "Risk" else hti)
+
+
 def load_demo(services: Services, today: date | None = None,
               progress: Callable[[int], None] | None = None) -> str:
     """Fill an empty (just initialised) database with the demo programme. Returns a one-line summary."""
@@ -249,6 +313,7 @@ def load_demo(services: Services, today: date | None = None,
             at(day, lambda v=values: services.create_expenditure(v), hti)
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
+    _funder_records(services, at, hti, hti_lead, odpp)
     demo_people.plan(services, at, quarter_range(Quarter.of(START), last_q), today)
     events.sort(key=lambda e: (e[0], e[1]))
     try:

@@ -1,8 +1,9 @@
 """The indicator engine: every indicator of docs/reference/indicators.md for any quarter, cumulatively and for life.
 
-Each rule is one aggregate SQL query that returns a handful of rows per *date* (never one row per record);
-the rows are bucketed into calendar quarters in Python. The same figures feed `progress`, the UI and the
-reports, so they always agree.
+Each rule is one aggregate SQL query: its records are grouped by attribution date, and those few rows per
+date regrouped by calendar quarter, still in SQL (``_per_quarter``); one row per quarter comes back, never one
+per record or per day. The same figures feed `progress`, the UI, the portfolio and the reports, so they
+always agree.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.models import (
@@ -55,14 +56,28 @@ class Agg:
 Series = dict[Quarter, Agg]
 
 
+def _per_quarter(per_date: Any) -> Any:
+    """Regroup an aggregate query by calendar quarter, in SQL.
+
+    ``per_date`` selects a date and additive aggregates (counts, sums) grouped by that date; the result selects
+    the quarter, as one integer year * 4 + (month - 1) // 3, and the sum of each aggregate over its dates. The
+    date functions run once per distinct date, not per record. (PostgreSQL's EXTRACT is cast to an integer
+    first, so both backends divide integers exactly.)"""
+    sub = per_date.subquery()
+    day, *aggregates = sub.c
+    year = cast(extract("year", day), Integer)
+    month = cast(extract("month", day), Integer)
+    quarter = year * 4 + (month - 1) // 3
+    return select(quarter, *(func.sum(a) for a in aggregates)).where(day.is_not(None)).group_by(quarter)
+
+
 def _bucket(rows: Iterable[Any], fill: Callable[[Agg, Any], None]) -> Series:
-    out: Series = defaultdict(Agg)
+    """Rows of (quarter key of ``_per_quarter``, aggregates...) into a series."""
+    out: Series = {}
     for row in rows:
-        if row[0] is None:
-            continue
-        d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))
-        fill(out[Quarter.of(d)], row)
-    return dict(out)
+        key = int(row[0])
+        fill(out.setdefault(Quarter(key // 4, key % 4 + 1), Agg()), row)
+    return out
 
 
 def _count(agg: Agg, row: Any) -> None:
@@ -79,31 +94,38 @@ class _Rules:
     def __init__(self, session: Session, pid: int) -> None:
         self.s = session
         self.pid = pid
+        self._trained: tuple[Series, Series] | None = None
+        self._milestones: list[Any] | None = None
 
     def _rows(self, stmt: Any) -> list[Any]:
-        return list(self.s.execute(stmt))
+        """The rows of a per-date aggregate query, regrouped by quarter in SQL."""
+        return list(self.s.execute(_per_quarter(stmt)))
 
     def trainings_held(self) -> Series:
         stmt = (select(Training.end_date, func.count())
                 .where(Training.partnership_id == self.pid).group_by(Training.end_date))
         return _bucket(self._rows(stmt), _count)
 
-    def _newly_trained(self, agency: str | None) -> Series:
-        first = (select(Attendance.participant_id, func.min(Training.end_date).label("first_end"))
-                 .join(Training, Training.id == Attendance.training_id)
-                 .where(Training.partnership_id == self.pid))
-        if agency is not None:
-            first = (first.join(Participant, Participant.id == Attendance.participant_id)
-                     .where(Participant.agency == agency))
-        sub = first.group_by(Attendance.participant_id).subquery()
-        stmt = select(sub.c.first_end, func.count()).group_by(sub.c.first_end)
-        return _bucket(self._rows(stmt), _count)
+    def _newly_trained(self) -> tuple[Series, Series]:
+        """Indicators 1.2 and 1.3 from one query: each participant's first training end (over the partnership's
+        trainings), then per date the people counted and those of them whose agency is ODPP."""
+        if self._trained is None:
+            first = (select(Attendance.participant_id.label("pid"), func.min(Training.end_date).label("first_end"))
+                     .join(Training, Training.id == Attendance.training_id)
+                     .where(Training.partnership_id == self.pid)
+                     .group_by(Attendance.participant_id).subquery())
+            odpp = func.sum(case((Participant.agency == "ODPP", 1), else_=0), type_=Integer)
+            stmt = (select(first.c.first_end, func.count(), odpp)
+                    .join(Participant, Participant.id == first.c.pid).group_by(first.c.first_end))
+            rows = self._rows(stmt)
+            self._trained = (_bucket(rows, _count), _bucket(rows, lambda agg, row: _count(agg, (None, row[2]))))
+        return self._trained
 
     def people_trained(self) -> Series:
-        return self._newly_trained(None)
+        return self._newly_trained()[0]
 
     def odpp_trained(self) -> Series:
-        return self._newly_trained("ODPP")
+        return self._newly_trained()[1]
 
     def knowledge_gain(self) -> Series:
         stmt = (select(Training.end_date, func.sum(Attendance.post_score), func.sum(Attendance.pre_score),
@@ -143,7 +165,9 @@ class _Rules:
                 .where(Milestone.partnership_id == self.pid, Milestone.status == codes.COMPLETED,
                        Milestone.completed_on.is_not(None))
                 .group_by(Milestone.completed_on))
-        return self._rows(stmt)
+        if self._milestones is None:  # 3.1 and 3.2 share it
+            self._milestones = self._rows(stmt)
+        return self._milestones
 
     def milestones_completed(self) -> Series:
         return _bucket(self._completed(), _count)

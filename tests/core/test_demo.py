@@ -57,3 +57,24 @@ def test_every_deviation_of_a_signed_quarter_has_its_narrative(demo_db: Any) -> 
                       if f.status in ("below_target", "above_target")]
     assert deviations  # the demo is not all green, and each deviation is explained
     assert set(deviations) <= explained
+
+
+def test_the_demo_carries_what_a_funder_asks_for(demo_db: Any) -> None:
+    """Every indicator has a baseline; obligations open and paid; the indirect rate over its base lines; and
+    significant developments logged in several quarters (the report's Developments and SF-425 sheets)."""
+    from mou_tracker.read import Reader
+
+    with Reader(demo_db) as reader:
+        refs = [reader.indicator_reference(row.code) for row in reader.tracking_table(TODAY).rows]
+        assert refs and all(r is not None and r.baseline is not None and r.baseline.source for r in refs)
+        grant = reader.grants()[0]
+        statuses = [c.status for c in reader.commitments(grant.id).rows]
+        assert "Open" in statuses and "Liquidated" in statuses
+        developments = reader.developments().rows
+        assert len({Quarter.of(d.date) for d in developments}) >= 4
+        assert all(d.date <= TODAY for d in developments)
+        with demo_db.reading() as s:
+            from mou_tracker.services.finance import sf425
+
+            line11 = sf425(s, reader.partnership_id, TODAY)[0].indirect
+        assert line11.rate > 0 and line11.base > 0 and line11.amount_charged > 0
