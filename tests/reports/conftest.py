@@ -19,7 +19,7 @@ PERIOD = "2026-Q3"  # the demo's latest ended quarter (it is built with today = 
 AS_OF = "2026-03-15"
 AS_OF_PERIOD = "2025-Q4"
 SHEETS = ["Cover", "Summary", "Indicators", "Trainings", "Technical support", "Milestones", "Milestone history",
-          "Finance", "Definitions", "Sign-off"]
+          "Finance", "Developments", "Definitions", "Sign-off"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Any:

@@ -61,7 +61,7 @@ def test_restyled_template_styling_reaches_the_report(demo_url, folder, tmp_path
     legend.fill = PatternFill("solid", start_color="7030A0", end_color="7030A0")
     legend.font = Font(color="FFFFFF", bold=True)
     hi = header_row(ind, "TrackingTable")
-    ind.cell(row=hi + 1, column=4).fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+    ind.cell(row=hi + 1, column=7).fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")  # Target
     summary = wb["Summary"]
     hs = header_row(summary, "ChartTrained")
     summary.cell(row=hs, column=3).fill = PatternFill("solid", start_color="00B050", end_color="00B050")
