@@ -120,7 +120,8 @@ class Placeholders:
                               "not included: participants appear only as counts"),
             "contents": ", ".join(self.contents),
             "signoff_summary": self.signoff_summary(),
-            "sf425_title": f"DRAFT SF-425 lines, award start to {p.end.isoformat()}: for the grantee's financial officer",
+            "sf425_title": (f"DRAFT SF-425 lines, award start to {p.end.isoformat()}: for the grantee's "
+                            "financial officer"),
             "sf425_draft": f"{SF425_DRAFT}; cumulative from each award's start to {p.end.isoformat()}.",
             "lock_summary": self.lock_summary(),
         }

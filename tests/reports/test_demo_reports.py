@@ -22,39 +22,15 @@ from tests.reports.conftest import (
     AS_OF_PERIOD,
     PERIOD,
     SHEETS,
+    STATUS,
+    assert_tracking_table_matches,
     calamine_table,
+    number_or_none,
     progress_json,
     run,
     sheet_xml,
     table_rows,
 )
-
-STATUS = {"On track": "on_track", "Below target": "below_target", "Above target": "above_target",
-          "No target": "no_target", "No data": "no_data"}
-
-
-def _number(value):
-    """Both readers give floats for numeric cells; an empty cell is None (openpyxl) or "" (calamine)."""
-    return None if value in (None, "") else value
-
-
-def assert_tracking_table_matches(header, rows, expected, period):
-    col = {h: i for i, h in enumerate(header)}
-    assert [r[col["Code"]] for r in rows] == [i["code"] for i in expected["indicators"]]
-    for row, ind in zip(rows, expected["indicators"], strict=True):
-        got = {
-            "code": row[col["Code"]],
-            "name": row[col["Indicator"]],
-            "unit": row[col["Unit"]],
-            "period_target": _number(row[col[f"Target {period}"]]),
-            "period_actual": _number(row[col[f"Actual {period}"]]),
-            "cumulative_target": _number(row[col["Cumulative target"]]),
-            "cumulative_actual": _number(row[col["Cumulative actual"]]),
-            "life_target": _number(row[col["Life-of-MoU target"]]),
-            "status": STATUS[row[col[f"Status {period}"]]],
-            "cumulative_status": STATUS[row[col["Cumulative status"]]],
-        }
-        assert got == ind, ind["code"]
 
 
 @pytest.mark.parametrize("which, period, as_of", [("hti", PERIOD, None), ("odpp", PERIOD, None),
@@ -74,9 +50,9 @@ def test_every_quarter_column_equals_progress_for_that_quarter(demo_reports, dem
     col = {h: i for i, h in enumerate(header)}
     for q in quarters:
         for row, ind in zip(rows, progress_json(demo_url, q)["indicators"], strict=True):
-            assert _number(row[col[f"Target {q}"]]) == ind["period_target"], (q, ind["code"])
-            assert _number(row[col[f"Actual {q}"]]) == ind["period_actual"], (q, ind["code"])
-            pct = _number(row[col[f"% {q}"]])
+            assert number_or_none(row[col[f"Target {q}"]]) == ind["period_target"], (q, ind["code"])
+            assert number_or_none(row[col[f"Actual {q}"]]) == ind["period_actual"], (q, ind["code"])
+            pct = number_or_none(row[col[f"% {q}"]])
             if ind["period_target"] and ind["period_actual"] is not None:
                 shown = Decimal(str(ind["period_actual"])) * 100 / Decimal(str(ind["period_target"]))
                 # the report shows the percentage as progress does: to 1 dp, half up (36.25 -> 36.3 %)
