@@ -132,8 +132,10 @@ def ticker(total: int, progress: Progress | None) -> Callable[[], None]:
 
 
 def _save(wb: Any, out: Path, **checks: Any) -> None:
+    from mou_tracker.reports import fastsave
+
     try:
         with atomic_output(out, suffix=".xlsx", **checks) as tmp:
-            wb.save(tmp)
+            fastsave.save(wb, tmp)
     except OSError as exc:
         raise MouError(f"cannot write {out}: {exc.strerror or exc} (is the file open in another program?)") from exc

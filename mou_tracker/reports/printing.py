@@ -60,13 +60,16 @@ def printable_points(ws: Worksheet) -> float:
 
 
 def smallest_font(ws: Worksheet, first_row: int, last_row: int, first_col: int, last_col: int) -> float:
-    sizes = set()
-    for row in range(first_row, last_row + 1):
+    """The smallest font size in the rows given. Every data row of a table copies its styled row's fonts, so
+    the first few rows (band, header, the first data rows) tell: a long table is not read cell by cell."""
+    fonts = ws.parent._fonts
+    ids = set()
+    for row in range(first_row, min(last_row, first_row + 4) + 1):
         for col in range(first_col, last_col + 1):
             cell = ws._cells.get((row, col))
-            if cell is not None and (cell._value is not None or cell.has_style):
-                sizes.add(float(cell.font.sz or DEFAULT_FONT_PT))
-    return min(sizes, default=DEFAULT_FONT_PT)
+            if cell is not None:
+                ids.add(cell._style.fontId)
+    return min((float(fonts[i].sz or DEFAULT_FONT_PT) for i in ids), default=DEFAULT_FONT_PT)
 
 
 def title_columns(ws: Worksheet, default: str) -> tuple[int, int]:
