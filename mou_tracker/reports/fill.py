@@ -151,27 +151,17 @@ class Writer:
         self._date_ok: dict[int, tuple[StyleArray, bool]] = {}
 
     def put(self, row: int, col: int, value: Any, style: StyleArray) -> None:
-        # new_cell inlined: this runs once per cell of the report
         kind = type(value)
         if kind is str:
             if value.startswith(FORMULA_TRIGGERS):
                 style = self.styles.derive(style, quote=True)
-            value, data_type = ooxml_text(value), "s"
-        elif kind in _NUMBERS or value is None:
-            data_type = "n"
+            new_cell(self.ws, row, col, style, ooxml_text(value), "s")
+        elif kind in _NUMBERS:
+            new_cell(self.ws, row, col, style, value, "n")
+        elif value is None:
+            new_cell(self.ws, row, col, style)
         else:
             self._put_other(row, col, value, style)
-            return
-        cell = Cell.__new__(Cell)
-        cell.parent = self.ws
-        cell.row = row
-        cell.column = col
-        cell._value = value
-        cell.data_type = data_type
-        cell._hyperlink = None
-        cell._comment = None
-        cell._style = style
-        self.ws._cells[(row, col)] = cell
 
     def _put_other(self, row: int, col: int, value: Any, style: StyleArray) -> None:
         number_format = None
