@@ -344,9 +344,9 @@ def commitments_until(session: Session, pid: int, end: date) -> tuple[Commitment
     c = Commitment
     rows = session.execute(
         select(c.id, c.code, c.date, BudgetLine.code, c.description, c.amount, c.currency, c.rate, c.amount_grant,
-               c.status)
+               c.status, Grant.code)
         .join(BudgetLine, BudgetLine.id == c.budget_line_id).join(Grant, Grant.id == c.grant_id)
-        .where(Grant.partnership_id == pid, c.date <= end).order_by(c.date, c.code)).all()
+        .where(Grant.partnership_id == pid, c.date <= end).order_by(Grant.start_date, Grant.code, c.date, c.code)).all()
     return tuple(CommitmentRow(*r) for r in rows)
 
 

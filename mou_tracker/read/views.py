@@ -575,6 +575,8 @@ class CommitmentRow:
     rate: Decimal | None
     amount_grant: Decimal
     status: str
+    #: the grant's code (filled where several grants may be listed together: the reports)
+    grant: str | None = None
 
     def values(self) -> dict[str, Any]:
         return {"code": self.code, "date": self.date, "line_code": self.line_code, "description": self.description,

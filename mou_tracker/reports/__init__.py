@@ -33,11 +33,8 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> tuple[ReportProfile, Quarter, Path]:
-    problems = []
-    profile = PROFILES.get(str(party).strip().lower())
-    if profile is None:
-        problems.append(Problem("Party", f"'{party}' is not one of: {', '.join(PROFILES)}"))
+def check_period_output(period: Quarter | str, output: Path | str, problems: list[Problem]) -> tuple[Any, Path]:
+    """The quarter and the output path of a report; what is wrong with them is added to ``problems``."""
     quarter: Any = period
     if not isinstance(period, Quarter):
         try:
@@ -49,6 +46,15 @@ def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> t
         check_output(out, suffix=".xlsx")
     except OutputRefused as exc:
         problems.append(Problem("Output", str(exc)))
+    return quarter, out
+
+
+def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> tuple[ReportProfile, Quarter, Path]:
+    problems: list[Problem] = []
+    profile = PROFILES.get(str(party).strip().lower())
+    if profile is None:
+        problems.append(Problem("Party", f"'{party}' is not one of: {', '.join(PROFILES)}"))
+    quarter, out = check_period_output(period, output, problems)
     if problems:
         raise ValidationError(problems)
     assert profile is not None
@@ -98,15 +104,7 @@ def generate_report(reader: Any, *, party: str, period: Quarter | str, output: P
     check_output(out, suffix=".xlsx", db_file=reader.db_file, inputs=[template])
     wb, notes = _load_template(template)
     plan = build.plan(wb, profile, include_personal_data, f"template {template}")
-    total = plan.steps + 3
-    done = 0
-
-    def tick() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(min(done, total), total)
-
+    tick = ticker(plan.steps + 3, progress)
     tick()
     data = reader.report_data(profile.party, quarter, include_personal_data=include_personal_data)
     tick()
@@ -120,9 +118,24 @@ def generate_report(reader: Any, *, party: str, period: Quarter | str, output: P
     return out
 
 
+def ticker(total: int, progress: Progress | None) -> Callable[[], None]:
+    """A step counter calling ``progress(done, total)`` at each step (never past ``total``)."""
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(done, total), total)
+
+    return tick
+
+
 def _save(wb: Any, out: Path, **checks: Any) -> None:
+    from mou_tracker.reports import fastsave
+
     try:
         with atomic_output(out, suffix=".xlsx", **checks) as tmp:
-            wb.save(tmp)
+            fastsave.save(wb, tmp)
     except OSError as exc:
         raise MouError(f"cannot write {out}: {exc.strerror or exc} (is the file open in another program?)") from exc

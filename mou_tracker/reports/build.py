@@ -24,7 +24,8 @@ from mou_tracker.reports.fill import (
     layout_sections,
     repeat_block,
 )
-from mou_tracker.reports.layout import COVER, PARTICIPANTS, SHEETS, SHEETS_BY_NAME
+from mou_tracker.reports.layout import COVER, PARTICIPANTS, SHEETS, SHEETS_BY_NAME, STATUS, SUMMARY
+from mou_tracker.reports.printing import print_tracking_table, readable_width
 from mou_tracker.reports.profiles import ReportProfile
 from mou_tracker.reports.sheets import (
     ROWS,
@@ -65,7 +66,7 @@ def plan(wb: Workbook, profile: ReportProfile, include_personal_data: bool, wher
         if known is not None and known.name not in wanted:
             wb.remove(ws)
             continue
-        tables = find_tables(ws, known.sections, where) if known is not None else []
+        tables = find_tables(ws, known.sections, where, notes=out.notes) if known is not None else []
         out.sheets.append((ws, tables))
     if not out.sheets:
         raise TemplateError(f"{where} holds no sheet")
@@ -94,6 +95,10 @@ def fill(plan: Plan, data: ReportData, *, generated_at: datetime, include_person
         charts.update({k: (ws, moved(r), c) for k, (r, c) in found.items() if k.startswith("chart:")})
         if tables:
             _print_setup(ws)
+            if any(p.spec.block is not None for p in done):
+                _print_tracking(ws, next(p for p in done if p.spec.block is not None), data)
+            elif ws.title != SUMMARY:
+                readable_width(ws, done[0].header_row, max(p.last_row for p in done), max(p.max_col for p in done))
         tick()
     for _table, (ws, p) in placed.items():
         if p.spec.block is not None:
@@ -118,6 +123,33 @@ def _repeat_quarters(ws: Worksheet, t: TemplateTable, data: ReportData) -> None:
 def _quarter_text(text: str, quarter: str, fiscal: str) -> str:
     """Fill the per-quarter placeholders of the tracking table's repeated columns; leave the others."""
     return PLACEHOLDER.sub(lambda m: {"q": quarter, "q_fiscal": fiscal}.get(m.group(1), m.group(0)), text)
+
+
+def _print_tracking(ws: Worksheet, p: Placed, data: ReportData) -> None:
+    """One fiscal year per page width, at a scale that keeps the table's fonts at 8 pt or more."""
+    assert p.spec.block is not None
+    b0, b1 = p.spec.block
+    width = b1 - b0
+    cols = p.spec.columns
+    first_block = p.min_col + b0
+    groups: list[list[int]] = [list(range(p.min_col, first_block))]
+    last = None
+    col = first_block
+    for q in data.quarters:
+        start = data.party.fiscal_year_start(q)
+        if start != last:
+            groups.append([])
+            last = start
+        groups[-1] += range(col, col + width)
+        col += width
+    # after the quarters: the cumulative and status columns, then how means and shares were computed
+    tail = [i for i in range(b1, len(cols))]
+    split = max((i for i in tail if cols[i].kind == STATUS), default=tail[-1]) + 1
+    after = col - (p.min_col + b1)  # column offset of the tail in the sheet
+    for part in (range(b1, split), range(split, len(cols))):
+        if len(part):
+            groups.append([p.min_col + i + after for i in part])
+    print_tracking_table(ws, groups=groups, band_row=max(1, p.header_row - 1), last_row=p.last_row)
 
 
 def _print_setup(ws: Worksheet) -> None:

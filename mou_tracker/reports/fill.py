@@ -258,11 +258,15 @@ class Placed:
         return f"{get_column_letter(self.min_col)}{self.header_row}:{get_column_letter(self.max_col)}{self.last_row}"
 
 
-def find_tables(ws: Worksheet, sections: Sequence[Section], where: str, widths: dict[str, int] | None = None
-                ) -> list[TemplateTable]:
+def find_tables(ws: Worksheet, sections: Sequence[Section], where: str, widths: dict[str, int] | None = None,
+                notes: list[str] | None = None) -> list[TemplateTable]:
     found = []
     for spec in sections:
         table = ws.tables.get(spec.table)
+        if table is None and spec.optional and notes is not None:
+            notes.append(f"{where}, sheet '{ws.title}' has no table '{spec.table}', so the report leaves it out "
+                         "(python -m mou_tracker.reports.make_templates builds templates that have it)")
+            continue
         if table is None:
             raise TemplateError(f"{where}, sheet '{ws.title}': no Excel table named '{spec.table}' "
                                 f"(tables there: {', '.join(ws.tables) or 'none'})")
@@ -369,6 +373,8 @@ def layout_sections(ws: Worksheet, writer: Writer, tables: list[TemplateTable],
         col0 = t.min_col
         put = writer.put
         blanks = [shows_when_empty(st) for st in col_styles]
+        wrapped = wrapped_columns(ws, col_styles, col0)
+        heights: dict[int, float] = {}
         for values in rows_of(t.spec):
             row += 1
             for i, value in enumerate(values):
@@ -376,6 +382,10 @@ def layout_sections(ws: Worksheet, writer: Writer, tables: list[TemplateTable],
                     put(row, col0 + i, value, col_styles[i])
                 elif blanks[i]:
                     new_cell(ws, row, col0 + i, col_styles[i])
+            if wrapped:
+                height = wrapped_height(values, wrapped)
+                if height:
+                    heights[row] = height
         empty = row == header
         if empty:
             row += 1
@@ -387,6 +397,10 @@ def layout_sections(ws: Worksheet, writer: Writer, tables: list[TemplateTable],
             if height:
                 for r in range(header + 1, row + 1):
                     ws.row_dimensions[r] = RowDimension(ws, index=r, ht=height)
+        for r, height in heights.items():  # rows of wrapped text (Excel and LibreOffice keep a set height)
+            dim = ws.row_dimensions.get(r)
+            if dim is None or not dim.ht or dim.ht < height:
+                ws.row_dimensions[r] = RowDimension(ws, index=r, ht=height)
         placed.append(Placed(t.spec, t.min_col, t.max_col, header, header + 1, row, empty))
         _retable(ws, t.table, placed[-1])
         cursor = row + 1
@@ -395,6 +409,37 @@ def layout_sections(ws: Worksheet, writer: Writer, tables: list[TemplateTable],
     _put_rows(ws, snap, block_start, last_template_row, cursor - block_start)
     moves.blocks.append((block_start, last_template_row, cursor - block_start))
     return placed, moves
+
+
+#: points per line of wrapped text, per point of font size (Calibri's line height, with some air)
+LINE_HEIGHT = 1.3
+#: at most this many lines make a row taller (a very long text is cut, not made a page high)
+MAX_LINES = 12
+
+
+def wrapped_columns(ws: Worksheet, styles: Sequence[StyleArray], col0: int) -> list[tuple[int, float, float]]:
+    """The (offset, characters per line, line height) of the table's columns whose styled cell wraps text."""
+    wb = ws.parent
+    out = []
+    for i, st in enumerate(styles):
+        if st.alignmentId and wb._alignments[st.alignmentId].wrap_text:
+            dim = ws.column_dimensions.get(get_column_letter(col0 + i))
+            chars = dim.width if dim is not None and dim.width else 8.43
+            size = float(wb._fonts[st.fontId].sz or 11)
+            # a character of text is about as wide as 11/size of the width unit (the default font's digit)
+            out.append((i, max(1.0, chars * 11 / size - 1), size * LINE_HEIGHT))
+    return out
+
+
+def wrapped_height(values: Sequence[Any], wrapped: Sequence[tuple[int, float, float]]) -> float | None:
+    """The height a row needs for its wrapped texts, when more than one line."""
+    best = 0.0
+    for i, per_line, line in wrapped:
+        value = values[i] if i < len(values) else None
+        if type(value) is str and len(value) > per_line:
+            lines = sum(max(1, -(-len(part) // int(per_line))) for part in value.split("\n"))
+            best = max(best, min(lines, MAX_LINES) * line + 2)
+    return best or None
 
 
 def _retable(ws: Worksheet, table: Table, placed: Placed) -> None:

@@ -38,6 +38,8 @@ class Col:
     kind: str = TEXT
     #: the template builder makes each sheet column as wide as its widest section asks for
     width: float = 12
+    #: wrap the text of the styled row (columns 30 wide or more always do)
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Section:
     columns: tuple[Col, ...]
     #: for the tracking table: the slice of columns repeated once per quarter
     block: tuple[int, int] | None = None
+    #: a table added after templates were first restyled: a template without it gets a note, not a refusal
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,9 @@ class SheetLayout:
     required: bool = False
 
 
-COVER, SUMMARY, INDICATORS, TRAININGS, SUPPORT, MILESTONES, HISTORY, FINANCE, DEFINITIONS, SIGNOFF, PARTICIPANTS = (
-    "Cover", "Summary", "Indicators", "Trainings", "Technical support", "Milestones", "Milestone history",
-    "Finance", "Definitions", "Sign-off", "Participants")
+(COVER, SUMMARY, INDICATORS, TRAININGS, SUPPORT, MILESTONES, HISTORY, FINANCE, DEVELOPMENTS, DEFINITIONS, SIGNOFF,
+ PARTICIPANTS) = ("Cover", "Summary", "Indicators", "Trainings", "Technical support", "Milestones",
+                  "Milestone history", "Finance", "Developments", "Definitions", "Sign-off", "Participants")
 
 STATUS_LABELS = {
     "on_track": "On track",
@@ -85,15 +89,16 @@ SHEETS: tuple[SheetLayout, ...] = (
     )),
     SheetLayout(INDICATORS, (
         Section("TrackingTable", None, (
-            Col("Code", width=7), Col("Indicator", width=36), Col("Unit", width=12),
-            Col("Target {{q}}", VAR, 11), Col("Actual {{q}}", VAR, 11), Col("% {{q}}", PCT, 8),
+            Col("Code", width=6), Col("Indicator", width=24, wrap=True), Col("Unit", width=11),
+            Col("Baseline", VAR, 10), Col("Baseline date", DATE, 11), Col("Baseline source", width=30),
+            Col("Target {{q}}", VAR, 8), Col("Actual {{q}}", VAR, 8), Col("% {{q}}", PCT, 7),
             Col("Cumulative target", VAR, 12), Col("Cumulative actual", VAR, 12), Col("Cumulative %", PCT, 11),
             Col("Life-of-MoU target", VAR, 12), Col("Status {{period}}", STATUS, 13),
             Col("Cumulative status", STATUS, 13),
             Col("Numerator {{period}}", VAR, 12), Col("Denominator {{period}}", INT, 12),
             Col("Numerator to date", VAR, 12), Col("Denominator to date", INT, 12),
             Col("Narrative {{period}}", width=50)),
-            block=(3, 6)),
+            block=(6, 9)),
     ), required=True),
     SheetLayout(TRAININGS, (
         Section("Trainings", None, (
@@ -136,20 +141,34 @@ SHEETS: tuple[SheetLayout, ...] = (
     )),
     SheetLayout(FINANCE, (
         Section("GrantFigures", None, (
-            Col("Grant", width=14), Col("Figure", width=48), Col("Value", VAR, 16), Col("Unit", width=18))),
+            Col("Grant", width=14), Col("Figure", width=44), Col("Value", VAR, 16), Col("Unit", width=16))),
+        Section("SF425", "{{sf425_title}}", (
+            Col("Grant"), Col("Item", width=44), Col("Line", width=8), Col("Amount", MONEY, 16),
+            Col("Rate (%)", VAR, 12), Col("Base", MONEY, 15), Col("How computed", width=40),
+            Col("Currency", width=9)), optional=True),
         Section("BudgetLines", "Budget against spending, by budget line (to the end of {{period}})", (
-            Col("Grant"), Col("Line"), Col("Line code"), Col("Category", width=26), Col("Budget", MONEY, 15),
+            Col("Grant"), Col("Line"), Col("Line code"), Col("Category", width=20), Col("Budget", MONEY, 15),
             Col("Spent to date", MONEY, 15), Col("Remaining", MONEY, 15), Col("% utilised", PCT, 11))),
         Section("Disbursements", "Disbursements received (to the end of {{period}})", (
             Col("Grant"), Col("Reference"), Col("Date", DATE), Col("Currency"), Col("Amount", MONEY, 15),
             Col("Rate", RATE, 15), Col("Amount in grant currency", MONEY, 15))),
+        Section("Commitments", "Commitments (obligations) to the end of {{period}}: Open until paid, then Liquidated", (
+            Col("Grant"), Col("Commitment ID"), Col("Date", DATE), Col("Line code"), Col("Status"),
+            Col("Currency"), Col("Amount", MONEY, 15), Col("Description", width=40), Col("Rate", RATE, 15),
+            Col("Amount in grant currency", MONEY, 15)), optional=True),
+    )),
+    SheetLayout(DEVELOPMENTS, (
+        Section("Developments", None, (
+            Col("Date", DATE, 12), Col("Quarter", width=9), Col("Fiscal quarter", width=13),
+            Col("Category", width=16), Col("Development", width=56), Col("Reference", width=16))),
     )),
     SheetLayout(DEFINITIONS, (
         Section("Definitions", None, (
             Col("Code", width=7), Col("Indicator", width=34), Col("Unit", width=14), Col("Kind", width=7),
             Col("Source of figures", width=14), Col("Direction", width=12), Col("On track from (%)", DEC1, 10),
             Col("On track to (%)", DEC1, 10), Col("Definition", width=44), Col("Data source", width=34),
-            Col("How computed", width=60), Col("Disaggregations", width=22))),
+            Col("How computed", width=60), Col("Disaggregations", width=22), Col("Baseline", VAR, 10),
+            Col("Baseline date", DATE, 12), Col("Baseline source", width=30), Col("Baseline comment", width=30))),
     )),
     SheetLayout(SIGNOFF, (
         Section("Signoffs", None, (

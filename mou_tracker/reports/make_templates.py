@@ -25,6 +25,7 @@ from mou_tracker.paths import templates_dir
 from mou_tracker.reports.layout import (
     COVER,
     DEFAULT_FORMATS,
+    FINANCE,
     INDICATORS,
     SHEETS,
     SUMMARY,
@@ -64,7 +65,11 @@ HEADS: dict[str, tuple[tuple[str, ...], ...]] = {
                            "recorded with it.",)),
     "Finance": (("Finance to the end of {{period}} ({{period_label}})",),
                 ("{{currency_note}}",),
-                ("Warnings: {{fin:warnings}}",)),
+                ("Warnings: {{fin:warnings}}",),
+                ("SF-425 lines below: {{sf425_draft}}",)),
+    "Developments": (("Significant developments of {{period}} ({{period_label}})",),
+                     ("Risks, opportunities, delays and changes in context dated in the quarter, as logged when they "
+                      "became known (2 CFR 200.329 asks for them as soon as known).",)),
     "Definitions": (("Indicator reference sheets",),
                     ("How each indicator is defined and computed. A figure is on track between the two "
                      "percentages of its target; 'lower is better' indicators mirror the bands.",)),
@@ -113,7 +118,7 @@ def _section(ws: Worksheet, header_row: int, section: Section, pal: Palette, col
         cell = ws.cell(row=header_row + 1, column=i)
         cell.font = Font(name="Calibri", size=10)
         cell.number_format = DEFAULT_FORMATS[col.kind]
-        cell.alignment = Alignment(vertical="top", wrap_text=col.width >= 30)
+        cell.alignment = Alignment(vertical="top", wrap_text=col.wrap or col.width >= 30)
     ws.row_dimensions[header_row].height = 42
     last = get_column_letter(len(section.columns))
     ref = f"A{header_row}:{last}{header_row + 1}"
@@ -167,6 +172,8 @@ def _list_sheet(ws: Worksheet, layout: SheetLayout, pal: Palette) -> None:
     _widths(ws, layout)
     ws.freeze_panes = f"A{first_header + 1}"
     _print(ws, pal, f"{first_header}:{first_header}")
+    if layout.name == FINANCE:  # a page too narrow for every column repeats the grant and the figure's name
+        ws.print_title_cols = "A:B"
 
 
 def _cover(ws: Worksheet, pal: Palette) -> None:
@@ -302,7 +309,8 @@ def _indicators(ws: Worksheet, layout: SheetLayout, pal: Palette) -> None:
     _note(ws, 3, "Quarters of earlier fiscal years are folded away: click + above the columns to show them.")
     band = 5
     start, end = section.block or (3, 6)
-    groups = ((start + 1, end, "{{q_fiscal}} ({{q}})"), (end + 1, end + 4, "To the end of {{period}}"),
+    groups = ((start - 2, start, "Baseline"), (start + 1, end, "{{q_fiscal}} ({{q}})"),
+              (end + 1, end + 4, "To the end of {{period}}"),
               (end + 5, end + 6, "Status"), (end + 7, end + 10, "How a mean or share was computed"),
               (end + 11, end + 11, "Narrative"))
     for first_col, last_col, text in groups:
@@ -324,6 +332,12 @@ def _indicators(ws: Worksheet, layout: SheetLayout, pal: Palette) -> None:
     _widths(ws, layout)
     ws.freeze_panes = f"D{band + 2}"
     _print(ws, pal, f"{band}:{band + 1}")
+    # One fiscal year per page width, code and indicator repeated on each page: the report sets the
+    # column breaks and a scale that keeps the smallest font at 8 pt or more (never fit to one page width).
+    ws.print_title_cols = "A:B"
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.fitToWidth = None
+    ws.page_setup.fitToHeight = None
 
 
 def build_template(party: str) -> Workbook:

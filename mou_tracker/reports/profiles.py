@@ -16,6 +16,7 @@ from mou_tracker.paths import templates_dir
 from mou_tracker.reports.layout import (
     COVER,
     DEFINITIONS,
+    DEVELOPMENTS,
     FINANCE,
     HISTORY,
     INDICATORS,
@@ -43,7 +44,8 @@ class ReportProfile:
 # Both parties of the MoU receive the whole picture: HTI as the implementer answerable to its funder, ODPP as
 # the partner whose prosecutors are trained and whose cases are mentored. A party that wants less can drop
 # an optional sheet from its template (the report then leaves it out and says so).
-ALL_SHEETS = (COVER, SUMMARY, INDICATORS, TRAININGS, SUPPORT, MILESTONES, HISTORY, FINANCE, DEFINITIONS, SIGNOFF)
+ALL_SHEETS = (COVER, SUMMARY, INDICATORS, TRAININGS, SUPPORT, MILESTONES, HISTORY, FINANCE, DEVELOPMENTS, DEFINITIONS,
+              SIGNOFF)
 PROFILES = {
     "hti": ReportProfile("hti", ALL_SHEETS),
     "odpp": ReportProfile("odpp", ALL_SHEETS),

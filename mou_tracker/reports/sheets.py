@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mou_tracker.read.views import ReportData, quarter_of
+from mou_tracker.read.views import BaselineView, ReportData, quarter_of
 from mou_tracker.reports.fill import Fmt, Placed, Typed, chart_size, text_of
 from mou_tracker.reports.layout import (
     DECIMAL_FORMATS,
@@ -30,7 +30,7 @@ from mou_tracker.reports.layout import (
     STATUS_LABELS,
     Section,
 )
-from mou_tracker.services.finance import GrantFigures
+from mou_tracker.services.finance import SF425_DRAFT, GrantFigures
 from mou_tracker.services.indicators import PERCENT_RULES, Figures
 
 Row = Sequence[Any]
@@ -120,6 +120,9 @@ class Placeholders:
                               "not included: participants appear only as counts"),
             "contents": ", ".join(self.contents),
             "signoff_summary": self.signoff_summary(),
+            "sf425_title": (f"DRAFT SF-425 lines, award start to {p.end.isoformat()}: for the grantee's "
+                            "financial officer"),
+            "sf425_draft": f"{SF425_DRAFT}; cumulative from each award's start to {p.end.isoformat()}.",
             "lock_summary": self.lock_summary(),
         }
 
@@ -204,10 +207,12 @@ def _status_label(status: str) -> str:
 
 
 def tracking_rows(d: ReportData) -> Iterator[Row]:
+    baselines = {i.code: i.baseline for i in d.definitions}
     for f in d.progress[d.period].indicators:
         number = figure_format(f)
         num_fmt = DECIMAL_FORMATS[0] if f.rule in PERCENT_RULES else DECIMAL_FORMATS[2]
-        row: list[Any] = [f.code, f.name, f.unit]
+        b = baselines.get(f.code)
+        row: list[Any] = [f.code, f.name, f.unit, *_baseline(b, number)[:3]]
         for q in d.quarters:
             fq = d.figures_at(f.code, q) or f
             row += [fmt(fq.period_target, number), fmt(fq.period_actual, number), fraction(fq.period_pct)]
@@ -216,6 +221,13 @@ def tracking_rows(d: ReportData) -> Iterator[Row]:
                 fmt(f.period_numerator, num_fmt), f.period_denominator, fmt(f.cumulative_numerator, num_fmt),
                 f.cumulative_denominator, f.narrative]
         yield row
+
+
+def _baseline(b: BaselineView | None, number_format: str) -> list[Any]:
+    """Value, date, source and comment of a baseline (the source says when there is none)."""
+    if b is None:
+        return [None, None, "no baseline recorded", None]
+    return [fmt(b.value, number_format), b.date, b.source, b.comment]
 
 
 def chart_target_rows(d: ReportData) -> Iterator[Row]:
@@ -284,11 +296,23 @@ def _any_value(value: Any) -> Any:
     return value
 
 
+#: the Field column of a history line standing for a whole record
+WHOLE_RECORD = {"create": "(created)", "delete": "(deleted)"}
+
+
 def history_rows(d: ReportData) -> Iterator[Row]:
+    """One line per creation (its values in one cell), then one per changed field; a deletion is one line."""
     for e in d.history:
+        head = [e.occurred_at, e.seq, e.entity_ref, e.action]
+        tail = [e.who, e.reason_category, e.reason_text]
+        whole = WHOLE_RECORD.get(e.action)
+        if whole is not None:
+            values = "; ".join(e.change_text(c) for c in e.visible) or None
+            yield [*head, whole, values if e.action == "delete" else None,
+                   values if e.action == "create" else None, *tail]
+            continue
         for c in e.visible:
-            yield [e.occurred_at, e.seq, e.entity_ref, e.action, c.label, _any_value(c.old), _any_value(c.new),
-                   e.who, e.reason_category, e.reason_text]
+            yield [*head, c.label, _any_value(c.old), _any_value(c.new), *tail]
 
 
 def _grant_rows(g: GrantFigures) -> Iterator[Row]:
@@ -332,10 +356,45 @@ def disbursement_rows(d: ReportData) -> Iterator[Row]:
 
 
 def definition_rows(d: ReportData) -> Iterator[Row]:
+    figures = d.figures
     for i in d.definitions:
+        f = figures.get(i.code)
         yield [i.code, i.name, i.unit, i.kind, "Manual value per quarter" if i.manual else "Computed from records",
                "Higher is better" if i.higher_is_better else "Lower is better", i.band_low, i.band_high,
-               i.definition, i.data_source, i.how_computed, i.disaggregations]
+               i.definition, i.data_source, i.how_computed, i.disaggregations,
+               *_baseline(i.baseline, figure_format(f) if f is not None else DECIMAL_FORMATS[2])]
+
+
+def development_rows(d: ReportData) -> Iterator[Row]:
+    for x in d.developments:
+        yield [x.date, *_quarter(d, x.date), x.category, x.text, x.reference]
+
+
+def commitment_rows(d: ReportData) -> Iterator[Row]:
+    for c in d.commitments:
+        yield [c.grant, c.code, c.date, c.line_code, c.status, c.currency, c.amount, c.description, c.rate,
+               c.amount_grant]
+    if not d.commitments:
+        return
+    for g in d.grants:
+        total = sum((c.amount_grant for c in d.commitments if c.grant == g.code and c.status == "Open"), Decimal(0))
+        yield [g.code, "Open total", None, None, "Open", g.currency, None, "Commitments still Open (SF-425 line 10f)",
+               None, total]
+
+
+RATE_PCT_FMT = "0.00##"
+
+
+def sf425_rows(d: ReportData) -> Iterator[Row]:
+    for r in d.sf425:
+        for ln in r.lines:
+            rate = base = None
+            if ln.line == "11":
+                rate = fmt(r.indirect.rate, RATE_PCT_FMT)
+                base = r.indirect.base
+            yield [r.grant_code, ln.label, ln.line, ln.amount, rate, base, ln.how, r.currency]
+        for note in r.notes:
+            yield [r.grant_code, "Note", None, None, None, None, note, None]
 
 
 def signoff_rows(d: ReportData) -> Iterator[Row]:
@@ -370,6 +429,9 @@ ROWS: dict[str, Callable[[ReportData], Iterator[Row]]] = {
     "GrantFigures": grant_rows,
     "BudgetLines": budget_rows,
     "Disbursements": disbursement_rows,
+    "Commitments": commitment_rows,
+    "SF425": sf425_rows,
+    "Developments": development_rows,
     "Definitions": definition_rows,
     "Signoffs": signoff_rows,
     "Restatements": restatement_rows,
@@ -387,6 +449,10 @@ def empty_text(d: ReportData, spec: Section) -> str:
         "GrantFigures": "No grant recorded.",
         "BudgetLines": "No budget line recorded.",
         "Disbursements": f"No disbursement received by {end}.",
+        "Commitments": f"No commitment recorded by {end}.",
+        "SF425": "No grant recorded.",
+        "Developments": f"None recorded: no significant development is dated in {d.period} "
+                        f"({d.party.label(d.period)}).",
         "Signoffs": f"No party has signed off {d.period} yet.",
         "Restatements": "No restatement.",
         "Participants": f"No participant in trainings ended by {end}.",

@@ -19,7 +19,7 @@ PERIOD = "2026-Q3"  # the demo's latest ended quarter (it is built with today = 
 AS_OF = "2026-03-15"
 AS_OF_PERIOD = "2025-Q4"
 SHEETS = ["Cover", "Summary", "Indicators", "Trainings", "Technical support", "Milestones", "Milestone history",
-          "Finance", "Definitions", "Sign-off"]
+          "Finance", "Developments", "Definitions", "Sign-off"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Any:
@@ -62,6 +62,34 @@ def demo_reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 # Reading reports back --------------------------------------------------------------------------------------
+STATUS = {"On track": "on_track", "Below target": "below_target", "Above target": "above_target",
+          "No target": "no_target", "No data": "no_data"}
+
+
+def number_or_none(value):
+    """Both readers give floats for numeric cells; an empty cell is None (openpyxl) or "" (calamine)."""
+    return None if value in (None, "") else value
+
+
+def assert_tracking_table_matches(header, rows, expected, period):
+    col = {h: i for i, h in enumerate(header)}
+    assert [r[col["Code"]] for r in rows] == [i["code"] for i in expected["indicators"]]
+    for row, ind in zip(rows, expected["indicators"], strict=True):
+        got = {
+            "code": row[col["Code"]],
+            "name": row[col["Indicator"]],
+            "unit": row[col["Unit"]],
+            "period_target": number_or_none(row[col[f"Target {period}"]]),
+            "period_actual": number_or_none(row[col[f"Actual {period}"]]),
+            "cumulative_target": number_or_none(row[col["Cumulative target"]]),
+            "cumulative_actual": number_or_none(row[col["Cumulative actual"]]),
+            "life_target": number_or_none(row[col["Life-of-MoU target"]]),
+            "status": STATUS[row[col[f"Status {period}"]]],
+            "cumulative_status": STATUS[row[col["Cumulative status"]]],
+        }
+        assert got == ind, ind["code"]
+
+
 def table_rows(path: Path, sheet: str, table: str) -> tuple[list[str], list[list[Any]]]:
     """A table's header and data rows, read with openpyxl (the table's own range locates it)."""
     wb = load_workbook(path)

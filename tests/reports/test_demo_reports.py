@@ -15,45 +15,22 @@ from sqlalchemy import func, select
 
 from mou_tracker.db.engine import Database
 from mou_tracker.db.models import Attendance, AuditEvent, Engagement, Participant, Training, User
+from mou_tracker.reports.printing import column_points, printable_points
 from mou_tracker.services.history import end_of_day_utc
 from tests.reports.conftest import (
     AS_OF,
     AS_OF_PERIOD,
     PERIOD,
     SHEETS,
+    STATUS,
+    assert_tracking_table_matches,
     calamine_table,
+    number_or_none,
     progress_json,
     run,
     sheet_xml,
     table_rows,
 )
-
-STATUS = {"On track": "on_track", "Below target": "below_target", "Above target": "above_target",
-          "No target": "no_target", "No data": "no_data"}
-
-
-def _number(value):
-    """Both readers give floats for numeric cells; an empty cell is None (openpyxl) or "" (calamine)."""
-    return None if value in (None, "") else value
-
-
-def assert_tracking_table_matches(header, rows, expected, period):
-    col = {h: i for i, h in enumerate(header)}
-    assert [r[col["Code"]] for r in rows] == [i["code"] for i in expected["indicators"]]
-    for row, ind in zip(rows, expected["indicators"], strict=True):
-        got = {
-            "code": row[col["Code"]],
-            "name": row[col["Indicator"]],
-            "unit": row[col["Unit"]],
-            "period_target": _number(row[col[f"Target {period}"]]),
-            "period_actual": _number(row[col[f"Actual {period}"]]),
-            "cumulative_target": _number(row[col["Cumulative target"]]),
-            "cumulative_actual": _number(row[col["Cumulative actual"]]),
-            "life_target": _number(row[col["Life-of-MoU target"]]),
-            "status": STATUS[row[col[f"Status {period}"]]],
-            "cumulative_status": STATUS[row[col["Cumulative status"]]],
-        }
-        assert got == ind, ind["code"]
 
 
 @pytest.mark.parametrize("which, period, as_of", [("hti", PERIOD, None), ("odpp", PERIOD, None),
@@ -73,9 +50,9 @@ def test_every_quarter_column_equals_progress_for_that_quarter(demo_reports, dem
     col = {h: i for i, h in enumerate(header)}
     for q in quarters:
         for row, ind in zip(rows, progress_json(demo_url, q)["indicators"], strict=True):
-            assert _number(row[col[f"Target {q}"]]) == ind["period_target"], (q, ind["code"])
-            assert _number(row[col[f"Actual {q}"]]) == ind["period_actual"], (q, ind["code"])
-            pct = _number(row[col[f"% {q}"]])
+            assert number_or_none(row[col[f"Target {q}"]]) == ind["period_target"], (q, ind["code"])
+            assert number_or_none(row[col[f"Actual {q}"]]) == ind["period_actual"], (q, ind["code"])
+            pct = number_or_none(row[col[f"% {q}"]])
             if ind["period_target"] and ind["period_actual"] is not None:
                 shown = Decimal(str(ind["period_actual"])) * 100 / Decimal(str(ind["period_target"]))
                 # the report shows the percentage as progress does: to 1 dp, half up (36.25 -> 36.3 %)
@@ -121,7 +98,8 @@ def test_tables_cover_their_rows_with_filters_and_frozen_headers(demo_reports, d
     tables = {name for ws in wb.worksheets for name in ws.tables}
     assert {"TrackingTable", "Trainings", "NewlyTrained", "Engagements", "EngagementsByType", "Milestones",
             "MilestoneHistory", "GrantFigures", "BudgetLines", "Disbursements", "Definitions", "Signoffs",
-            "Restatements", "ChartTargets", "ChartTrained", "ChartBurn"} == tables
+            "Restatements", "ChartTargets", "ChartTrained", "ChartBurn", "SF425", "Commitments",
+            "Developments"} == tables
 
 
 def test_typed_cells_and_number_formats(demo_reports):
@@ -190,12 +168,18 @@ def test_charts_are_native_and_point_at_the_summary_tables(demo_reports):
     assert f"'Summary'!$C${first + 1}:$C${last}" in xml or f"Summary!$C${first + 1}:$C${last}" in xml
 
 
-def test_printable_landscape_fit_to_width_with_repeated_headers(demo_reports):
+def test_printable_landscape_readable_with_repeated_headers(demo_reports):
     wb = load_workbook(demo_reports["odpp"])
     for name in SHEETS[2:]:
         ws = wb[name]
         assert ws.page_setup.orientation == "landscape", name
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, name
+        # never fitted to one page width at the cost of the font (10 pt in the templates): fitted only when it
+        # stays at 8 pt or more, otherwise printed at a fixed scale that keeps it so, the first column repeated
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            width = sum(column_points(ws, c) for c in range(1, ws.max_column + 1))
+            assert ws.page_setup.fitToWidth == 1 and width * 8 / 10 <= printable_points(ws), name
+        else:
+            assert ws.page_setup.scale * 10 / 100 >= 8 and ws.print_title_cols, name
         if ws.tables:
             header = int(re.search(r"\d+", min(ws.tables.values(), key=lambda t: int(
                 re.search(r"\d+", t.ref).group())).ref).group())

@@ -61,7 +61,7 @@ def test_restyled_template_styling_reaches_the_report(demo_url, folder, tmp_path
     legend.fill = PatternFill("solid", start_color="7030A0", end_color="7030A0")
     legend.font = Font(color="FFFFFF", bold=True)
     hi = header_row(ind, "TrackingTable")
-    ind.cell(row=hi + 1, column=4).fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+    ind.cell(row=hi + 1, column=7).fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")  # Target
     summary = wb["Summary"]
     hs = header_row(summary, "ChartTrained")
     summary.cell(row=hs, column=3).fill = PatternFill("solid", start_color="00B050", end_color="00B050")
@@ -185,3 +185,22 @@ def test_a_sheet_of_the_users_own_is_kept_and_filled(demo_url, folder, tmp_path)
                               "FY2026/27 Q1")
     trained = next(i for i in progress_json(demo_url, PERIOD)["indicators"] if i["code"] == "1.2")
     assert ws["A2"].value == trained["cumulative_actual"] > 0 and ws["A2"].number_format == "#,##0"
+
+
+def test_a_template_from_before_the_funder_tables_still_works_with_notes(demo_url, folder, tmp_path):
+    """A template restyled before the Developments sheet and the Finance sheet's SF425 and Commitments tables."""
+    def older(wb):
+        wb.remove(wb["Developments"])
+        ws = wb["Finance"]
+        for name in ("SF425", "Commitments"):
+            del ws.tables[name]
+
+    _edit(folder / "hti.xlsx", older)
+    out = tmp_path / "r.xlsx"
+    result = report(demo_url, folder, out)
+    assert result.exit_code == 0, result.stderr
+    for name in ("'Developments'", "table 'SF425'", "table 'Commitments'"):
+        assert name in result.stderr, name
+    wb = load_workbook(out)
+    assert "Developments" not in wb.sheetnames
+    assert set(wb["Finance"].tables) == {"GrantFigures", "BudgetLines", "Disbursements"}

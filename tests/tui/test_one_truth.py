@@ -57,13 +57,16 @@ async def test_milestone_history_is_one_truth(demo_db: Any, tmp_path: Any) -> No
     for e, c in changes:
         assert f"    {e.change_text(c)}" in out.stdout and e.who in out.stdout
 
-    # the report's Milestone history sheet: one row per visible change, the same labels, values and names
+    # the report's Milestone history sheet: one row per creation (its values in one cell, as the audit log
+    # words them), then one per changed field, the same labels, values and names
     report = make_report(demo_db.url, tmp_path / "h.xlsx", "hti", "--period", "2026-Q3")
     header, rows = table_rows(report, "Milestone history", "MilestoneHistory")
     col = {h: i for i, h in enumerate(header)}
     sheet = [(r[col["Event"]], r[col["Field"]], r[col["Old value"]], r[col["New value"]], r[col["Changed by"]])
              for r in rows if r[col["Milestone ID"]] == "M03"]
-    expected = [(e.seq, c.label, c.old, c.new, e.who) for e, c in changes]
+    expected = [(e.seq, "(created)", None, "; ".join(e.change_text(c) for c in e.visible), e.who)
+                if e.action == "create" else (e.seq, c.label, c.old, c.new, e.who)
+                for e in history for c in (e.visible[:1] if e.action == "create" else e.visible)]
     assert [(s, f, _cell(o, eo), _cell(n, en), who) for (s, f, o, n, who), (_, _, eo, en, _) in
             zip(sheet, expected, strict=True)] == expected
 
