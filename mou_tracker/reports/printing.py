@@ -89,6 +89,49 @@ def plan_pages(pages: Sequence[float], titles: float, page: float, font_pt: floa
     return scale, round(font_pt * scale / 100, 2)
 
 
+def wrapped_lines(text: str, per_line: int) -> int:
+    """How many lines ``text`` takes when wrapped word by word at ``per_line`` characters."""
+    lines = 0
+    for paragraph in text.splitlines() or [""]:
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            need = len(word) if used == 0 else used + 1 + len(word)
+            if need <= per_line or used == 0:
+                used = need
+            else:
+                lines += 1 + (len(word) - 1) // per_line
+                used = len(word) % per_line or per_line
+    return lines
+
+
+def wrap_titles(ws: Worksheet, last_row: int, first_col: int, last_col: int) -> None:
+    """Fold the sheet's title lines (rows 1 to ``last_row`` holding a text in ``first_col`` only) into the
+    print-title columns: merged across them, wrapped, and as tall as their lines. A title left to overflow
+    into the next columns would be cut where the repeated columns end on every page but the first."""
+    from openpyxl.styles import Alignment
+
+    width = sum(column_points(ws, c) for c in range(first_col, last_col + 1))
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    fonts = ws.parent._fonts
+    for row in range(1, last_row + 1):
+        cell = ws._cells.get((row, first_col))
+        if cell is None or not isinstance(cell.value, str) or not cell.value.strip():
+            continue
+        others = [c for (r, col), c in ws._cells.items() if r == row and col != first_col and c.value not in (None, "")]
+        span = f"{get_column_letter(first_col)}{row}:{get_column_letter(last_col)}{row}"
+        if others or span in merged or last_col == first_col:
+            continue
+        font = fonts[cell._style.fontId]
+        size = float(font.sz or DEFAULT_FONT_PT)
+        # an average character is about 0.55 em wide, a bold one 0.62; a word never splits across lines
+        per_line = max(1, int((width - 6) / (size * (0.62 if font.b else 0.55))))
+        lines = wrapped_lines(cell.value, per_line)
+        ws.merge_cells(span)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = round(lines * size * 1.3, 1)
+
+
 def print_tracking_table(ws: Worksheet, *, groups: Sequence[Sequence[int]], band_row: int, last_row: int
                          ) -> PrintPlan:
     """Print each group of columns (the identity and baseline columns, each fiscal year's quarters, the
@@ -102,6 +145,8 @@ def print_tracking_table(ws: Worksheet, *, groups: Sequence[Sequence[int]], band
     font = smallest_font(ws, band_row, last_row, first_col, last_col)
     scale, printed = plan_pages(pages, titles, printable_points(ws), font)
     breaks = tuple(g[-1] for g in groups[:-1] if g)
+    if breaks:
+        wrap_titles(ws, 1, t_first, t_last)  # the title; the notes below it keep to the first page
     ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.page_setup.fitToWidth = None
     ws.page_setup.fitToHeight = None

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from mou_tracker.db.engine import Database
 from mou_tracker.db.models import Attendance, AuditEvent, Engagement, Participant, Training, User
-from mou_tracker.reports.printing import column_points, printable_points
+from mou_tracker.reports.printing import column_points, printable_points, wrapped_lines
 from mou_tracker.services.history import end_of_day_utc
 from tests.reports.conftest import (
     AS_OF,
@@ -184,7 +184,16 @@ def test_printable_landscape_readable_with_repeated_headers(demo_reports):
             header = int(re.search(r"\d+", min(ws.tables.values(), key=lambda t: int(
                 re.search(r"\d+", t.ref).group())).ref).group())
             assert ws.print_title_rows.replace("$", "") in (f"{header}:{header}", f"{header - 1}:{header}"), name
-    assert wb["Indicators"].print_title_rows == "$5:$6"  # the fiscal-quarter band and the header
+    indicators = wb["Indicators"]
+    assert indicators.print_title_rows == "$5:$6"  # the fiscal-quarter band and the header
+    # printed over several page widths, the title is folded into the repeated columns so that every page
+    # carries all of it (left to overflow, it would be cut where column B ends on every page but the first)
+    assert indicators.print_title_cols == "$A:$B" and "A1:B1" in {str(r) for r in indicators.merged_cells.ranges}
+    title = indicators["A1"]
+    assert title.alignment.wrap_text and title.value.startswith("Indicator performance tracking table")
+    width = sum(column_points(indicators, c) for c in (1, 2))
+    lines = wrapped_lines(title.value, int((width - 6) / (title.font.sz * 0.62)))
+    assert lines > 1 and indicators.row_dimensions[1].height >= lines * title.font.sz
 
 
 def test_cover_ties_the_report_to_the_audit_chain(demo_reports, demo_url):
@@ -313,3 +322,10 @@ def test_same_database_and_arguments_give_the_same_cells(demo_url, tmp_path):
     for k in stamp:
         a.pop(k), b.pop(k)
     assert a == b
+
+
+@pytest.mark.parametrize("text, per_line, lines", [
+    ("", 10, 1), ("short", 10, 1), ("two words", 5, 2), ("two words", 4, 3), ("a b c d", 3, 2),
+    ("Indicator performance tracking table: FY2026 Q4 (2026-Q3)", 22, 3), ("first\nsecond", 20, 2)])
+def test_a_title_is_wrapped_word_by_word(text, per_line, lines):
+    assert wrapped_lines(text, per_line) == lines
