@@ -100,6 +100,24 @@ class App:
         """'Today' for the dashboard: the as-of day when looking back, else today."""
         return self.as_of or self.today
 
+    def switch(self, code: str) -> App:
+        """The same session (actor, rights, as-of day, today) on another partnership of the same database.
+        The partnership is looked up now (NotFound, one line, when the code names none; this session is then
+        left as it was); otherwise this session's reader is closed and the database passes to the new one."""
+        reader = self.reader.for_partnership(code)
+        try:
+            with reader.at(None) as live:
+                found = live.info().code
+        except BaseException:
+            reader.close()
+            raise
+        services = Services(self.services.db, self.actor, partnership=found, read_only=self.read_only)
+        other = App(reader, services, self.actor, self.role, self.read_only, self.as_of, self.today, found,
+                    self._opened)
+        self._opened = None
+        self.reader.close()
+        return other
+
     def close(self) -> None:
         self.reader.close()
         if self._opened is not None:
