@@ -193,7 +193,8 @@ class MouApp(App[None]):
 
     # Partnerships -------------------------------------------------------------------------------------------
     def action_switch_partnership(self) -> None:
-        self.run_worker(self._pick_partnership(), group="switch", exclusive=True, exit_on_error=False)
+        # in the group "edit": a flow that waits for a dialog, as the screens' edit flows do
+        self.run_worker(self._pick_partnership(), group="edit", exclusive=True, exit_on_error=False)
 
     async def _pick_partnership(self) -> None:
         from mou_tracker.tui.forms import PartnershipPicker
@@ -278,8 +279,9 @@ class MouApp(App[None]):
         yield SystemCommand("Switch partnership", f"Show another partnership of this database (key w; now "
                                                   f"{self.ctx.partnership_code})", self.action_switch_partnership)
         # this screen's own actions, as bound now (what the footer shows): the ones it names for people
+        # (a key kept out of the footer for room is offered too when it says what it does: it has a tooltip)
         for _key, (namespace, binding, enabled, tooltip) in screen.active_bindings.items():
-            if namespace is self or not enabled or not binding.show or not binding.description:
+            if namespace is self or not enabled or not binding.description or not (binding.show or binding.tooltip):
                 continue
             yield SystemCommand(binding.description, tooltip or binding.tooltip or binding.description,
                                 partial(self.run_action, binding.action, namespace))
@@ -291,7 +293,7 @@ class MouApp(App[None]):
             cls = screen_class(s.mode)
             for binding in cls.BINDINGS:  # type: ignore[attr-defined]
                 b = binding if isinstance(binding, Binding) else Binding(*binding)
-                if not b.show or (self.ctx.read_only and is_edit_action(b.action)):
+                if not (b.show or b.tooltip) or (self.ctx.read_only and is_edit_action(b.action)):
                     continue
                 yield SystemCommand(f"{s.title}: {b.description}",
                                     b.tooltip or f"{b.description} on the {s.title} screen",

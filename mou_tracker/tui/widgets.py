@@ -578,6 +578,15 @@ class PagedTable(Vertical, Generic[R]):
             style = rich_style(self.app, style)
         return Cell(value if isinstance(value, str) else fmt.text(value), style, col.right)
 
+    def redraw_column(self, column_key: str) -> None:
+        """Draw one column's cells of the page again, for a column whose text depends on more than its row
+        (the Indicators screen's marks follow the quarter under the cursor); its width stays as it is."""
+        col = next((c for c in self.columns if c.column_key == column_key), None)
+        if col is None or column_key not in self.table.columns:  # type: ignore[operator]
+            return
+        for key, row in self.rows.items():
+            self.table.update_cell(key, column_key, self._cell(col, row))
+
     def _current_key(self) -> str | None:
         table = self.table
         if not table.row_count:

@@ -3,21 +3,23 @@ told of as soon as they are known (docs/reference/tui.md); the report prints the
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from mou_tracker.read.views import DevelopmentRow
+from mou_tracker.read.views import DevelopmentRow, ListRequest
 from mou_tracker.services.programme import DEVELOPMENT_FIELDS
 from mou_tracker.tui import records
 from mou_tracker.tui.records import RecordActions, RecordKind
-from mou_tracker.tui.screens.base import MouScreen, run_edit
+from mou_tracker.tui.screens.base import MouScreen, exact, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable
 
 COLUMNS: tuple[Col[DevelopmentRow], ...] = (
     Col("date", "Date", lambda r: r.date, width=10),
     Col("category", "Category", lambda r: r.category, width=11),
-    Col("text", "What happened", lambda r: r.text, width=30, grow=True),
+    Col("text", "What happened", lambda r: _short(r.text, 200), width=30, grow=True),
     Col("reference", "Reference", lambda r: r.reference, width=10),
 )
 
@@ -49,6 +51,13 @@ class DevelopmentsScreen(RecordActions, MouScreen):
 
     def compose_body(self) -> ComposeResult:
         yield self.list_table(COLUMNS, self.ctx.reader.developments, lambda r: str(r.id), "development")
+
+    async def open_existing(self, code: str) -> None:
+        """Open the development whose reference is ``code`` (the one an "Add" with it was refused for)."""
+        page = await asyncio.to_thread(self.ctx.reader.developments, ListRequest(text=code, limit=1000, want="rows"))
+        row = exact(page, code, lambda r: r.reference)
+        if row is not None:
+            await records.show(self, DEVELOPMENTS, row)
 
     @on(PagedTable.Opened, "#developments")
     def _open(self, event: PagedTable.Opened) -> None:
