@@ -157,3 +157,45 @@ def two(services: Any) -> tuple[Any, Any]:
     ug = Services(ke.db, "tester", partnership=UG)
     _records(ug, "[UG]", 2, 4)
     return ke, ug
+
+
+@pytest.fixture
+def funder_demo(demo_db: Any) -> Any:
+    """The demo database with what a funder asks for besides (baselines, significant developments,
+    commitments) and a second partnership (Uganda), for the snapshots and the layout checks."""
+    from mou_tracker.services import Services
+
+    svc = Services(demo_db, "brian.ochieng")
+    for code, value, day, source in (("OC1", "31", "2024-12-31", "ODPP annual report 2024"),
+                                     ("1.4", "12.5", "2025-03-31", "HTI pilot course, March 2025"),
+                                     ("4.1", "0", "2025-05-12", "award start")):
+        svc.set_baseline({"indicator_code": code, "value": value, "date": day, "source": source})
+    for day, category, text, ref in (
+            ("2026-10-14", "Delay", "The Kisumu trial-advocacy course moved to January: the High Court's recess "
+                                    "was extended by two weeks.", "SD-2026-07"),
+            ("2026-09-02", "Opportunity", "The Chief Justice asked for the evidence module to be offered to "
+                                          "magistrates in all 47 counties.", "SD-2026-06"),
+            ("2026-08-19", "Risk", "Two trained prosecutors transferred out of the Mombasa unit.", None)):
+        svc.create_development({"date": day, "category": category, "text": text, "reference": ref})
+    line_code = _first_line(svc)
+    for code, day, line, desc, amount, currency, rate, status in (
+            ("CM-2026-001", "2026-10-05", None, "Venue deposit, Nakuru course", "450000", "KES", "0.0077", "Open"),
+            ("CM-2026-002", "2026-09-12", None, "Printing of bench books", "3800", "USD", None, "Liquidated")):
+        svc.create_commitment({"code": code, "date": day, "line_code": line or line_code, "description": desc,
+                               "amount": amount, "currency": currency, "rate": rate, "status": status})
+    svc_admin = Services(demo_db, "daniel.mutua")
+    svc_admin.add_partnership({"code": UG, "name": "Uganda ODPP-HTI", "country": "Uganda",
+                               "start_date": date(2026, 1, 1)}, UG_PARTIES)
+    ug = Services(demo_db, "daniel.mutua", partnership=UG)
+    ug.create_training({"code": "TR-2026-001", "title": "Victim-centred prosecution", "topic": "Evidence",
+                        "start_date": "2026-10-06", "end_date": "2026-10-08", "county": "Busia"})
+    ug.set_target("1.1", "2026-Q4", 2)
+    return demo_db
+
+
+def _first_line(svc: Any) -> str:
+    from mou_tracker.read.reader import Reader
+
+    with Reader(svc.db) as reader:
+        view = reader.grant_view(TODAY)
+    return view.figures[0].lines[0].code

@@ -133,7 +133,7 @@ class IndicatorsScreen(MouScreen):
 
     def compose_body(self) -> ComposeResult:
         yield PagedTable([], None, lambda r: r.code, noun="indicator", page_size=500, cursor_type="cell",
-                         fixed_columns=2, header_height=2, id="tracking")
+                         fixed_columns=3, header_height=2, id="tracking")
         yield Static(id="cell-info", classes="summary")
 
     def refresh_data(self) -> None:
