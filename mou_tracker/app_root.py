@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from mou_tracker.db.engine import Database
-from mou_tracker.errors import MouError
+from mou_tracker.errors import MouError, NotFound
 from mou_tracker.read.reader import Reader
 from mou_tracker.services.programme import Services
 
@@ -108,6 +108,11 @@ class App:
         try:
             with reader.at(None) as live:
                 found = live.info().code
+            if self.as_of is not None:
+                try:
+                    reader.info()  # the state of that day: the partnership must have existed then
+                except NotFound:
+                    raise NotFound(f"partnership {found} did not exist yet on {self.as_of.isoformat()}") from None
         except BaseException:
             reader.close()
             raise

@@ -437,7 +437,10 @@ class PagedTable(Vertical, Generic[R]):
         elif spare < 0 and self._fixed_columns:
             # the table scrolls sideways anyway: its frozen text (an indicator's name) is widened towards
             # whole while the scrolling part keeps at least half the room
-            budget = room // 2 - sum(w + pad for w in widths[: self._fixed_columns])
+            # (a frozen figure, e.g. a baseline, is not counted against the text)
+            budget = room // 2 - sum(w + pad for c, w in zip(self.columns[: self._fixed_columns],
+                                                             widths[: self._fixed_columns], strict=True)
+                                     if not c.right)
             for i in range(self._fixed_columns):
                 extra = max(0, min(budget, natural[i] - widths[i]))
                 widths[i] += extra

@@ -242,8 +242,8 @@ async def test_the_new_tables_cut_no_figure(funder_demo: Any, size: tuple[int, i
     every column at both sizes."""
     app = make_app(funder_demo, partnership="ODPP-HTI-2025")
     async with app.run_test(size=size) as pilot:
-        for keys, table_id in ((("0",), "#portfolio"), (("9",), "#developments"), (("6", "v", "v", "v"), "#commitments"),
-                               (("2",), "#tracking")):
+        for keys, table_id in ((("0",), "#portfolio"), (("9",), "#developments"),
+                               (("6", "v", "v", "v"), "#commitments"), (("2",), "#tracking")):
             await press(pilot, *keys)
             paged = app.screen.query_one(table_id, PagedTable)
             assert paged.table.row_count, table_id
@@ -256,7 +256,7 @@ async def test_the_new_tables_cut_no_figure(funder_demo: Any, size: tuple[int, i
         for key in "1234567890":
             await press(pilot, key)
             footer = screen_text_of(app).splitlines()[-1].replace("\xa0", " ")
-            assert "? Keys" in footer or size == (80, 24) and key in "7", (key, footer)
+            assert "? Keys" in footer, (key, footer)
 
 
 def screen_text_of(app: Any) -> str:

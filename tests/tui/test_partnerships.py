@@ -5,7 +5,7 @@ side, each partnership's figures exactly its own progress."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual.widgets import OptionList, Select, Static
@@ -120,6 +120,18 @@ async def test_read_only_and_the_as_of_day_are_kept(two: Any) -> None:
         assert f"as of {today}" in badges(looking_back) and UG in badges(looking_back)
         assert [r.title for r in rows_of(looking_back.screen.query_one("#trainings", PagedTable))] == [
             "Evidence course 2 [UG]", "Evidence course 1 [UG]"]
+
+
+async def test_looking_back_to_before_a_partnership_existed_switches_to_nothing(two: Any) -> None:
+    ke, _ug = two
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)  # before the test made either partnership
+    app = make_app(ke.db, partnership=KE, as_of=yesterday)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not await app.switch_partnership(UG)
+        await settle(pilot)
+        assert app.ctx.partnership_code == KE
+        assert any(f"partnership {UG} did not exist yet on {yesterday}" in n.message for n in app._notifications)
 
 
 async def test_without_a_partnership_named_the_one_last_shown_opens(two: Any) -> None:

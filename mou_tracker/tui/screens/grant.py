@@ -12,7 +12,15 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Select, Static, TabbedContent, TabPane
 
-from mou_tracker.read.views import CommitmentRow, DisbursementRow, ExpenditureRow, GrantRow, GrantView, ListRequest, Page
+from mou_tracker.read.views import (
+    CommitmentRow,
+    DisbursementRow,
+    ExpenditureRow,
+    GrantRow,
+    GrantView,
+    ListRequest,
+    Page,
+)
 from mou_tracker.services.finance import GrantFigures, LineFigures
 from mou_tracker.services.programme import (
     BUDGET_FIELDS,
