@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from mou_tracker.db.engine import Database
-from mou_tracker.errors import MouError
+from mou_tracker.errors import MouError, NotFound
 from mou_tracker.read.reader import Reader
 from mou_tracker.services.programme import Services
 
@@ -99,6 +99,29 @@ class App:
     def reference_day(self) -> date:
         """'Today' for the dashboard: the as-of day when looking back, else today."""
         return self.as_of or self.today
+
+    def switch(self, code: str) -> App:
+        """The same session (actor, rights, as-of day, today) on another partnership of the same database.
+        The partnership is looked up now (NotFound, one line, when the code names none; this session is then
+        left as it was); otherwise this session's reader is closed and the database passes to the new one."""
+        reader = self.reader.for_partnership(code)
+        try:
+            with reader.at(None) as live:
+                found = live.info().code
+            if self.as_of is not None:
+                try:
+                    reader.info()  # the state of that day: the partnership must have existed then
+                except NotFound:
+                    raise NotFound(f"partnership {found} did not exist yet on {self.as_of.isoformat()}") from None
+        except BaseException:
+            reader.close()
+            raise
+        services = Services(self.services.db, self.actor, partnership=found, read_only=self.read_only)
+        other = App(reader, services, self.actor, self.role, self.read_only, self.as_of, self.today, found,
+                    self._opened)
+        self._opened = None
+        self.reader.close()
+        return other
 
     def close(self) -> None:
         self.reader.close()

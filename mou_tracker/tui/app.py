@@ -27,6 +27,7 @@ from textual.screen import Screen
 from mou_tracker import __version__
 from mou_tracker.app_root import Settings, open_app
 from mou_tracker.errors import MouError, PermissionDenied, ReasonRequired
+from mou_tracker.read.views import PartnershipInfo
 from mou_tracker.services.audit import Reason
 from mou_tracker.tui import settings as ui_settings
 from mou_tracker.tui.context import UIContext
@@ -75,14 +76,18 @@ class MouApp(App[None]):
         *(Binding(s.key, f"switch_mode('{s.mode}')", s.title, id=f"screen.{s.mode}",
                   tooltip=f"Open the {s.title} screen", show=False) for s in SCREENS),
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show or hide every key binding"),
+        Binding("w", "switch_partnership", "Switch partnership", show=False,
+                tooltip="Show another partnership of this database (the title line names the one shown)"),
         # before any screen's own Escape (back, clear the filter): first it closes the keys panel
         Binding("escape", "hide_keys", "Hide keys", show=False, priority=True),
         Binding("q", "quit", "Quit", show=False),
     ]
 
-    def __init__(self, ctx: UIContext) -> None:
+    def __init__(self, ctx: UIContext, partnerships: tuple[PartnershipInfo, ...] = ()) -> None:
         super().__init__()
         self.ctx = ctx
+        #: every partnership of the database (the switcher's list; with several, the Portfolio tab is shown)
+        self.partnerships = partnerships
         self.data_version = 0
         self._crash_note: str | None = None
         self.settings = ui_settings.load()
@@ -114,6 +119,10 @@ class MouApp(App[None]):
 
         # a moment later, so as not to compete with the first paint
         self.set_timer(WARM_UP_DELAY, threading.Thread(target=load, name="mou-warm-up", daemon=True).start)
+
+    @property
+    def several_partnerships(self) -> bool:
+        return len(self.partnerships) > 1
 
     def first_dashboard(self) -> Future[Any] | None:
         """The dashboard computed at start-up, once (later loads compute their own)."""
@@ -182,6 +191,51 @@ class MouApp(App[None]):
         self.notify(f"Deleted {what}.", timeout=4)
         return True
 
+    # Partnerships -------------------------------------------------------------------------------------------
+    def action_switch_partnership(self) -> None:
+        # in the group "edit": a flow that waits for a dialog, as the screens' edit flows do
+        self.run_worker(self._pick_partnership(), group="edit", exclusive=True, exit_on_error=False)
+
+    async def _pick_partnership(self) -> None:
+        from mou_tracker.tui.forms import PartnershipPicker
+
+        try:
+            self.partnerships = await asyncio.to_thread(self.ctx.reader.partnerships)
+        except Exception as exc:
+            self.show_problem(exc)
+            return
+        code = await self.push_screen_wait(PartnershipPicker(self.partnerships, self.ctx.partnership_code))
+        if code is not None and code != self.ctx.partnership_code:
+            await self.switch_partnership(code)
+
+    async def switch_partnership(self, code: str) -> bool:
+        """Show partnership ``code`` everywhere: a reader and services for it (same actor, rights and as-of
+        day), and every screen built anew, so that nothing of the partnership shown before remains. True when
+        switched; a problem (no such partnership) is shown and nothing changes."""
+        try:
+            ctx = await asyncio.to_thread(self.ctx.switch, code)
+            self.partnerships = await asyncio.to_thread(ctx.reader.partnerships)
+        except Exception as exc:
+            self.show_problem(exc)
+            return False
+        self.ctx = ctx
+        self._first_dashboard = None  # type: ignore[assignment]  # computed for the partnership shown before
+        self.data_version += 1
+        here = self.current_mode
+        self.add_mode("_switching", Screen)
+        await self.switch_mode("_switching")
+        for s in SCREENS:
+            await self.remove_mode(s.mode)
+            self.add_mode(s.mode, partial(make_screen, s.mode))
+        await self.switch_mode(here)
+        await self.remove_mode("_switching")
+        if self.settings.partnership != ctx.partnership_code:
+            self.settings = replace(self.settings, partnership=ctx.partnership_code)
+            ui_settings.save(self.settings)
+        name = next((p.name for p in self.partnerships if p.code == ctx.partnership_code), "")
+        self.notify(f"Showing {ctx.partnership_code}{f': {name}' if name else ''}.", timeout=4)
+        return True
+
     # Keys, palette, settings ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -222,9 +276,12 @@ class MouApp(App[None]):
         for s in SCREENS:
             yield SystemCommand(f"Go to {s.title}", f"Open the {s.title} screen (key {s.key})",
                                 partial(self.switch_mode, s.mode))
+        yield SystemCommand("Switch partnership", f"Show another partnership of this database (key w; now "
+                                                  f"{self.ctx.partnership_code})", self.action_switch_partnership)
         # this screen's own actions, as bound now (what the footer shows): the ones it names for people
+        # (a key kept out of the footer for room is offered too when it says what it does: it has a tooltip)
         for _key, (namespace, binding, enabled, tooltip) in screen.active_bindings.items():
-            if namespace is self or not enabled or not binding.show or not binding.description:
+            if namespace is self or not enabled or not binding.description or not (binding.show or binding.tooltip):
                 continue
             yield SystemCommand(binding.description, tooltip or binding.tooltip or binding.description,
                                 partial(self.run_action, binding.action, namespace))
@@ -236,7 +293,7 @@ class MouApp(App[None]):
             cls = screen_class(s.mode)
             for binding in cls.BINDINGS:  # type: ignore[attr-defined]
                 b = binding if isinstance(binding, Binding) else Binding(*binding)
-                if not b.show or (self.ctx.read_only and is_edit_action(b.action)):
+                if not (b.show or b.tooltip) or (self.ctx.read_only and is_edit_action(b.action)):
                     continue
                 yield SystemCommand(f"{s.title}: {b.description}",
                                     b.tooltip or f"{b.description} on the {s.title} screen",
@@ -263,8 +320,21 @@ class MouApp(App[None]):
 
 def build_app(settings: Settings, *, database: Any = None) -> MouApp:
     """The app, with its context resolved (partnership, rights) by the composition root; ``database`` is an
-    already open one (tests, benchmarks). ``settings.today`` fixes the clock for tests."""
-    return MouApp(open_app(settings, database=database))
+    already open one (tests, benchmarks). ``settings.today`` fixes the clock for tests. When the database
+    holds several partnerships and none is named, the one last switched to is shown (else the first by
+    code); ``w`` switches."""
+    ctx = open_app(settings, database=database, resolve=False)
+    try:
+        partnerships = ctx.reader.partnerships()
+        if settings.partnership is None and len(partnerships) > 1:
+            remembered = ui_settings.load().partnership
+            codes = [p.code for p in partnerships]
+            ctx = ctx.switch(remembered if remembered in codes else codes[0])
+        ctx.partnership_code  # noqa: B018 - the partnership is looked up now: a wrong code fails here
+    except BaseException:
+        ctx.close()
+        raise
+    return MouApp(ctx, partnerships)
 
 
 def run_app(settings: Settings) -> None:

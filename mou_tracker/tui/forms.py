@@ -22,7 +22,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from mou_tracker.domain.codes import KENYA_COUNTIES, REASON_CATEGORIES
@@ -584,3 +585,37 @@ def key_values(rows: Sequence[tuple[str, Any]]) -> Content:
     width = max((len(k) for k, _ in rows), default=0)
     lines = [Content.assemble((f"{k:>{width}}  ", "bold"), fmt.text(v)) for k, v in rows]
     return Content("\n").join(lines)
+
+
+class PartnershipPicker(Dialog[str]):
+    """The database's partnerships, the one shown marked: Enter (or a click) picks one and dismisses with its
+    code; Esc closes (None)."""
+
+    def __init__(self, partnerships: Sequence[Any], current: str) -> None:
+        super().__init__(classes="form-screen")
+        self.partnerships = list(partnerships)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        width = max((len(p.code) for p in self.partnerships), default=0)
+        options = [Option(Content.assemble(("● " if p.code == self.current else "  ", "$accent"),
+                                           (f"{p.code:<{width}}", "bold"), f"  {p.name} ({p.country})"), id=p.code)
+                   for p in self.partnerships]
+        with Vertical(classes="dialog"):
+            yield Label("Switch partnership", classes="dialog-title")
+            yield Static(f"{fmt.count(len(self.partnerships), 'partnership')} in this database; every screen "
+                         "then shows the one chosen (● is the one shown now).", classes="dialog-note")
+            yield OptionList(*options, id="partnerships", compact=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Close (Esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        codes = [p.code for p in self.partnerships]
+        if self.current in codes:
+            options.highlighted = codes.index(self.current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

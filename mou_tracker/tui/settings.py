@@ -4,6 +4,8 @@
 Settings (each optional in the file; a missing, unreadable or malformed file means the defaults):
 
 - ``theme``: the name of the Textual theme (chosen with ctrl+p → "Change theme"); default ``textual-dark``.
+- ``partnership``: the code of the partnership last switched to (``w``), opened next time when the database
+  holds several and no ``--partnership`` is given; default none.
 
 The file is rewritten (atomically) whenever a choice changes; keys it does not know are kept.
 """
@@ -25,6 +27,7 @@ FILE_NAME = "settings.json"
 @dataclass(frozen=True)
 class UISettings:
     theme: str = "textual-dark"
+    partnership: str = ""
 
 
 def settings_path() -> Path:
@@ -52,7 +55,7 @@ def save(settings: UISettings, path: Path | None = None) -> bool:
     """Write the settings (keeping keys this version does not know); False when the folder is not
     writable (the choice then lasts for this session only)."""
     path = path or settings_path()
-    data = {**_read(path), **asdict(settings)}
+    data = {**_read(path), **{k: v for k, v in asdict(settings).items() if v != ""}}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)

@@ -60,7 +60,8 @@ def rich_style(app: App[Any], style: str) -> str:
 
 
 class NavBar(Static):
-    """Every screen with its key, the current one highlighted; a click on a name posts ``Picked``."""
+    """Every screen with its key, the current one highlighted; a click on a name posts ``Picked``. When the
+    full names do not fit the width, the longest ones are shortened first (to their short forms)."""
 
     class Picked(Message):
         """A screen's name was clicked: the app opens that screen."""
@@ -69,17 +70,39 @@ class NavBar(Static):
             super().__init__()
             self.mode = mode
 
-    def __init__(self, tabs: Sequence[tuple[str, str, str]], current: str) -> None:
-        """``tabs``: (mode, key, title) of every screen, in order."""
+    def __init__(self, tabs: Sequence[tuple[str, str, str, str]], current: str) -> None:
+        """``tabs``: (mode, key, title, short title or "") of every screen shown, in order."""
         super().__init__()
         self.tabs = tuple(tabs)
         self.current = current
         self._spans: list[tuple[int, int, str]] = []
 
+    def names(self, width: int) -> list[str]:
+        """Each tab's name as shown in ``width`` columns: full, or short for the longest ones if need be."""
+        names = [title for _mode, _key, title, _short in self.tabs]
+
+        def used() -> int:
+            return sum(len(key) + len(name) + 1 for (_m, key, _t, _s), name in zip(self.tabs, names, strict=True))
+
+        while used() > width:
+            longer = [(len(names[i]), -i) for i, tab in enumerate(self.tabs) if tab[3] and names[i] != tab[3]]
+            if not longer:
+                break
+            i = -max(longer)[1]
+            names[i] = self.tabs[i][3]
+        return names
+
     def on_mount(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
         parts: list[str | tuple[str, str]] = []
+        self._spans = []
         x = 0
-        for mode, key, name in self.tabs:
+        for (mode, key, _title, _short), name in zip(self.tabs, self.names(self.size.width or 80), strict=True):
             active = mode == self.current
             parts += [(key, "bold $accent on $primary-muted" if active else "bold $accent"),
                       (name, "bold $text-primary on $primary-muted" if active else "$text-muted"), " "]
@@ -102,6 +125,8 @@ class Session:
     actor: str
     read_only: bool = False
     as_of: date | None = None
+    #: the partnership's code (shown when the database holds several, or always when given)
+    partnership: str = ""
 
 
 class TitleBar(Horizontal):
@@ -122,6 +147,8 @@ class TitleBar(Horizontal):
             parts += [(f" as of {session.as_of.isoformat()} ", "bold $text-warning on $warning-muted"), " "]
         if session.read_only:
             parts += [(" read-only ", "bold $text-warning on $warning-muted"), " "]
+        if session.partnership:
+            parts += [(session.partnership, "bold $text-accent"), " "]
         parts.append((session.actor, "$text-muted"))
         self.query_one("#badges", Static).update(Content.assemble(*parts))
 
@@ -410,7 +437,10 @@ class PagedTable(Vertical, Generic[R]):
         elif spare < 0 and self._fixed_columns:
             # the table scrolls sideways anyway: its frozen text (an indicator's name) is widened towards
             # whole while the scrolling part keeps at least half the room
-            budget = room // 2 - sum(w + pad for w in widths[: self._fixed_columns])
+            # (a frozen figure, e.g. a baseline, is not counted against the text)
+            budget = room // 2 - sum(w + pad for c, w in zip(self.columns[: self._fixed_columns],
+                                                             widths[: self._fixed_columns], strict=True)
+                                     if not c.right)
             for i in range(self._fixed_columns):
                 extra = max(0, min(budget, natural[i] - widths[i]))
                 widths[i] += extra
@@ -550,6 +580,15 @@ class PagedTable(Vertical, Generic[R]):
             value, style = value
             style = rich_style(self.app, style)
         return Cell(value if isinstance(value, str) else fmt.text(value), style, col.right)
+
+    def redraw_column(self, column_key: str) -> None:
+        """Draw one column's cells of the page again, for a column whose text depends on more than its row
+        (the Indicators screen's marks follow the quarter under the cursor); its width stays as it is."""
+        col = next((c for c in self.columns if c.column_key == column_key), None)
+        if col is None or column_key not in self.table.columns:  # type: ignore[operator]
+            return
+        for key, row in self.rows.items():
+            self.table.update_cell(key, column_key, self._cell(col, row))
 
     def _current_key(self) -> str | None:
         table = self.table

@@ -111,3 +111,91 @@ def seeded(services: Any) -> Any:
                                "description": "Venue hire", "amount": "1200", "currency": "USD"})
     services.set_target("1.1", "2025-Q3", 2)
     return services
+
+
+KE, UG = "ODPP-HTI-2025", "UG-ODPP-HTI-2026"
+UG_PARTIES = [{"code": "hti", "name": "HTI", "fiscal_start_month": 10, "fiscal_label_style": "end_year",
+               "currency": "USD"},
+              {"code": "odpp", "name": "ODPP Uganda", "fiscal_start_month": 7, "fiscal_label_style": "split",
+               "currency": "UGX"}]
+
+
+def _records(svc: Any, tag: str, trainings: int, target: int) -> None:
+    """The same IDs in each partnership, every text tagged with ``tag`` ([KE] or [UG])."""
+    for i in range(1, trainings + 1):
+        day = date(2025, 8, 4 + i)
+        svc.create_training({"code": f"TR-2025-00{i}", "title": f"Evidence course {i} {tag}", "topic": "Evidence",
+                             "start_date": day, "end_date": day, "county": "Busia"})
+    svc.add_attendance({"training_code": "TR-2025-001", "name": f"Grace Auma {tag}", "sex": "F", "agency": "ODPP"})
+    svc.create_engagement({"code": "TS-1", "date": "2025-08-10", "type": "Case review", "county": "Busia",
+                           "hours": "2", "summary": f"Charge sheet review {tag}"})
+    svc.create_milestone({"code": "M1", "title": f"Guidelines drafted {tag}", "due_date": "2026-12-10",
+                          "status": "In progress"})
+    svc.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "100000",
+                      "start_date": "2025-01-01", "end_date": "2027-12-31"})
+    svc.create_budget_line({"code": "BL1", "name": f"Trainings {tag}", "category": "Training", "amount": "50000"})
+    svc.create_expenditure({"code": "EX-1", "date": "2025-08-06", "line_code": "BL1",
+                            "description": f"Venue hire {tag}", "amount": "1200", "currency": "USD"})
+    svc.create_commitment({"code": "C-1", "date": "2025-08-07", "line_code": "BL1",
+                           "description": f"Printing ordered {tag}", "amount": "300", "currency": "USD",
+                           "status": "Open"})
+    svc.create_development({"date": "2025-08-20", "category": "Risk", "text": f"Court recess {tag}",
+                            "reference": "D-1"})
+    svc.set_target("1.1", "2025-Q3", target)
+
+
+@pytest.fixture
+def two(services: Any) -> tuple[Any, Any]:
+    """Kenya (the seeded partnership) and Uganda, holding look-alike IDs (TR-2025-001, TS-1, M1, G1, EX-1, C-1,
+    D-1) whose texts differ: [KE] in Kenya's, [UG] in Uganda's."""
+    from mou_tracker.services import Services
+
+    ke = services
+    _records(ke, "[KE]", 1, 1)
+    ke.add_partnership({"code": UG, "name": "Uganda ODPP-HTI", "country": "Uganda",
+                        "start_date": date(2025, 6, 1)}, UG_PARTIES)
+    ug = Services(ke.db, "tester", partnership=UG)
+    _records(ug, "[UG]", 2, 4)
+    return ke, ug
+
+
+@pytest.fixture
+def funder_demo(demo_db: Any) -> Any:
+    """The demo database with what a funder asks for besides (baselines, significant developments,
+    commitments) and a second partnership (Uganda), for the snapshots and the layout checks."""
+    from mou_tracker.services import Services
+
+    svc = Services(demo_db, "brian.ochieng")
+    for code, value, day, source in (("OC1", "31", "2024-12-31", "ODPP annual report 2024"),
+                                     ("1.4", "12.5", "2025-03-31", "HTI pilot course, March 2025"),
+                                     ("4.1", "0", "2025-05-12", "award start")):
+        svc.set_baseline({"indicator_code": code, "value": value, "date": day, "source": source})
+    for day, category, text, ref in (
+            ("2026-10-14", "Delay", "The Kisumu trial-advocacy course moved to January: the High Court's recess "
+                                    "was extended by two weeks.", "SD-2026-07"),
+            ("2026-09-02", "Opportunity", "The Chief Justice asked for the evidence module to be offered to "
+                                          "magistrates in all 47 counties.", "SD-2026-06"),
+            ("2026-08-19", "Risk", "Two trained prosecutors transferred out of the Mombasa unit.", None)):
+        svc.create_development({"date": day, "category": category, "text": text, "reference": ref})
+    line_code = _first_line(svc)
+    for code, day, line, desc, amount, currency, rate, status in (
+            ("CM-2026-001", "2026-10-05", None, "Venue deposit, Nakuru course", "450000", "KES", "0.0077", "Open"),
+            ("CM-2026-002", "2026-09-12", None, "Printing of bench books", "3800", "USD", None, "Liquidated")):
+        svc.create_commitment({"code": code, "date": day, "line_code": line or line_code, "description": desc,
+                               "amount": amount, "currency": currency, "rate": rate, "status": status})
+    svc_admin = Services(demo_db, "daniel.mutua")
+    svc_admin.add_partnership({"code": UG, "name": "Uganda ODPP-HTI", "country": "Uganda",
+                               "start_date": date(2026, 1, 1)}, UG_PARTIES)
+    ug = Services(demo_db, "daniel.mutua", partnership=UG)
+    ug.create_training({"code": "TR-2026-001", "title": "Victim-centred prosecution", "topic": "Evidence",
+                        "start_date": "2026-10-06", "end_date": "2026-10-08", "county": "Busia"})
+    ug.set_target("1.1", "2026-Q4", 2)
+    return demo_db
+
+
+def _first_line(svc: Any) -> str:
+    from mou_tracker.read.reader import Reader
+
+    with Reader(svc.db) as reader:
+        view = reader.grant_view(TODAY)
+    return view.figures[0].lines[0].code

@@ -234,3 +234,32 @@ def test_a_broken_settings_file_means_the_defaults(tmp_path: Path) -> None:
     assert settings.load(path).theme == "textual-dark"
     assert settings.save(settings.UISettings(theme="nord"), path)
     assert json.loads(path.read_text()) == {"theme": "nord", "later": "kept"}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_new_tables_cut_no_figure(funder_demo: Any, size: tuple[int, int]) -> None:
+    """The portfolio (two partnerships side by side), the developments and the commitments, walked across
+    every column at both sizes."""
+    app = make_app(funder_demo, partnership="ODPP-HTI-2025")
+    async with app.run_test(size=size) as pilot:
+        for keys, table_id in ((("0",), "#portfolio"), (("9",), "#developments"),
+                               (("6", "v", "v", "v"), "#commitments"), (("2",), "#tracking")):
+            await press(pilot, *keys)
+            paged = app.screen.query_one(table_id, PagedTable)
+            assert paged.table.row_count, table_id
+            checked = 0
+            for _ in range(len(paged.columns)):
+                checked += assert_no_cut_figures(paged)
+                await press(pilot, "right")
+            assert checked or table_id == "#developments", table_id
+        # the footer of every screen keeps its last key (? Keys) in view at this width
+        for key in "1234567890":
+            await press(pilot, key)
+            footer = screen_text_of(app).splitlines()[-1].replace("\xa0", " ")
+            assert "? Keys" in footer, (key, footer)
+
+
+def screen_text_of(app: Any) -> str:
+    from tests.tui.test_snapshots import screen_text
+
+    return screen_text(app.export_screenshot())

@@ -16,7 +16,7 @@ from mou_tracker.tui.screens.base import is_edit_action
 from mou_tracker.tui.widgets import IndicatorBars, PagedTable, TitleBar
 from tests.tui.conftest import SIZE, make_app, press, rows_of, settle
 
-EDIT_KEYS = ("a", "e", "x", "t", "g", "n")
+EDIT_KEYS = ("a", "e", "x", "t", "g", "n", "b")
 
 
 def offered_edit_actions(app: Any) -> list[str]:
@@ -28,7 +28,7 @@ def offered_edit_actions(app: Any) -> list[str]:
 
 
 async def assert_nothing_editable(app: Any, pilot: Any) -> None:
-    for key in "12345678":
+    for key in "1234567890":
         await press(pilot, key)
         assert offered_edit_actions(app) == [], f"screen {key} offers edits"
         for edit_key in EDIT_KEYS:
@@ -118,7 +118,7 @@ def test_the_bare_command_opens_the_ui_read_only(seeded: Any, monkeypatch: Any, 
             seen["read_only"] = self.ctx.read_only and self.ctx.services.read_only
             seen["badge"] = "read-only" in str(self.screen.query_one(TitleBar).query_one("#badges").render())
             seen["edits"] = []
-            for key in "12345678":
+            for key in "1234567890":
                 await press(pilot, key)
                 seen["edits"] += offered_edit_actions(self)
             self.exit()

@@ -96,3 +96,29 @@ def test_milestone_detail(demo_db: Any, snap_compare: Any) -> None:
         await press(pilot, "5", "down", "down", "enter")  # M03: re-planned, then completed late
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_portfolio(funder_demo: Any, size: str, request: pytest.FixtureRequest) -> None:
+    """Kenya and Uganda side by side for the current quarter, the total beside the frozen names."""
+    await text_snapshot(lambda: make_app(funder_demo, partnership="ODPP-HTI-2025"), size, "test_portfolio", ("0",),
+                        request)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_developments(funder_demo: Any, size: str, request: pytest.FixtureRequest) -> None:
+    await text_snapshot(lambda: make_app(funder_demo, partnership="ODPP-HTI-2025"), size, "test_developments",
+                        ("9",), request)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_grant_commitments(funder_demo: Any, size: str, request: pytest.FixtureRequest) -> None:
+    await text_snapshot(lambda: make_app(funder_demo, partnership="ODPP-HTI-2025"), size, "test_grant_commitments",
+                        ("6", "v", "v", "v"), request)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_indicators_with_baselines(funder_demo: Any, size: str, request: pytest.FixtureRequest) -> None:
+    """The baselines beside the codes and names, and the current quarter's unexplained deviations marked."""
+    await text_snapshot(lambda: make_app(funder_demo, partnership="ODPP-HTI-2025"), size,
+                        "test_indicators_with_baselines", ("2", "home"), request)

@@ -20,6 +20,11 @@ class ScreenInfo:
     heading: str
     module: str
     cls: str
+    #: the navigation bar's word when the full titles do not fit (at 80 columns)
+    short: str = ""
+    #: shown in the navigation bar only when the database holds several partnerships (its key and the
+    #: palette reach it always)
+    several_only: bool = False
 
     def load(self) -> Any:
         """The screen's class (imports its module the first time)."""
@@ -28,14 +33,18 @@ class ScreenInfo:
 
 #: every screen, in the order of the navigation bar
 SCREENS: tuple[ScreenInfo, ...] = (
-    ScreenInfo("dashboard", "1", "Dashboard", "Dashboard", "dashboard", "DashboardScreen"),
-    ScreenInfo("indicators", "2", "Indicators", "Indicators", "indicators", "IndicatorsScreen"),
-    ScreenInfo("trainings", "3", "Trainings", "Trainings", "trainings", "TrainingsScreen"),
-    ScreenInfo("support", "4", "Support", "Technical support", "support", "SupportScreen"),
-    ScreenInfo("milestones", "5", "Milestones", "Milestones", "milestones", "MilestonesScreen"),
+    ScreenInfo("dashboard", "1", "Dashboard", "Dashboard", "dashboard", "DashboardScreen", "Dash"),
+    ScreenInfo("indicators", "2", "Indicators", "Indicators", "indicators", "IndicatorsScreen", "Indic."),
+    ScreenInfo("trainings", "3", "Trainings", "Trainings", "trainings", "TrainingsScreen", "Train."),
+    ScreenInfo("support", "4", "Support", "Technical support", "support", "SupportScreen", "Supp."),
+    ScreenInfo("milestones", "5", "Milestones", "Milestones", "milestones", "MilestonesScreen", "Miles."),
     ScreenInfo("grant", "6", "Grant", "Grant", "grant", "GrantScreen"),
-    ScreenInfo("reports", "7", "Reports", "Reports", "reports", "ReportsScreen"),
+    ScreenInfo("reports", "7", "Reports", "Reports", "reports", "ReportsScreen", "Rep."),
     ScreenInfo("audit", "8", "Audit", "Audit trail", "audit", "AuditScreen"),
+    ScreenInfo("developments", "9", "Developments", "Significant developments", "developments",
+               "DevelopmentsScreen", "Devts"),
+    ScreenInfo("portfolio", "0", "Portfolio", "Portfolio", "portfolio", "PortfolioScreen", "Portf.",
+               several_only=True),
 )
 BY_MODE = {s.mode: s for s in SCREENS}
 

@@ -37,6 +37,8 @@ class Host(Protocol):
 
     ctx: UIContext
     data_version: int
+    #: the database holds more than one partnership (the Portfolio tab is then shown)
+    several_partnerships: bool
 
     def show_problem(self, exc: BaseException) -> None: ...
 
@@ -86,9 +88,10 @@ class MouScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         ctx = self.ctx
-        yield TitleBar(Session(ctx.actor, read_only=ctx.read_only, as_of=ctx.as_of))
+        yield TitleBar(Session(ctx.actor, read_only=ctx.read_only, as_of=ctx.as_of, partnership=ctx.partnership_code))
         yield from self.compose_body()
-        yield NavBar([(s.mode, s.key, s.title) for s in SCREENS], self.MODE)
+        several = self.mou.several_partnerships
+        yield NavBar([(s.mode, s.key, s.title, s.short) for s in SCREENS if several or not s.several_only], self.MODE)
         yield Footer()
 
     def compose_body(self) -> ComposeResult:

@@ -12,9 +12,23 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Select, Static, TabbedContent, TabPane
 
-from mou_tracker.read.views import DisbursementRow, ExpenditureRow, GrantRow, GrantView, ListRequest, Page
+from mou_tracker.read.views import (
+    CommitmentRow,
+    DisbursementRow,
+    ExpenditureRow,
+    GrantRow,
+    GrantView,
+    ListRequest,
+    Page,
+)
 from mou_tracker.services.finance import GrantFigures, LineFigures
-from mou_tracker.services.programme import BUDGET_FIELDS, DISBURSEMENT_FIELDS, EXPENDITURE_FIELDS, GRANT_FIELDS
+from mou_tracker.services.programme import (
+    BUDGET_FIELDS,
+    COMMITMENT_FIELDS,
+    DISBURSEMENT_FIELDS,
+    EXPENDITURE_FIELDS,
+    GRANT_FIELDS,
+)
 from mou_tracker.tui import format as fmt
 from mou_tracker.tui import records
 from mou_tracker.tui.forms import converted_amount
@@ -51,7 +65,17 @@ EXPENDITURE_COLUMNS: tuple[Col[ExpenditureRow], ...] = (
     Col("description", "Description", lambda r: r.description, width=28),
     Col("reference", "Reference", lambda r: r.reference, width=14),
 )
-TABS = ("budget", "disbursements", "expenditures")
+COMMITMENT_COLUMNS: tuple[Col[CommitmentRow], ...] = (
+    Col("code", "Commitment ID", lambda r: r.code, width=13),
+    Col("date", "Date", lambda r: r.date, width=10),
+    Col("line_code", "Line", lambda r: r.line_code, width=5),
+    Col("amount_grant", "In grant cur.", lambda r: fmt.money(r.amount_grant), right=True, width=13),
+    Col("status", "Status", lambda r: (r.status, "$warning" if r.status == "Open" else "$text-muted"), width=10),
+    Col("amount", "Amount", lambda r: fmt.money(r.amount), right=True, width=14),
+    Col("currency", "Cur.", lambda r: r.currency, width=4),
+    Col("description", "Description", lambda r: r.description, width=28),
+)
+TABS = ("budget", "disbursements", "expenditures", "commitments")
 RATE_NOTE = "Rate: amount × rate = amount in the grant currency; required when the currencies differ."
 
 
@@ -60,11 +84,17 @@ def _converted(fields: Any) -> Any:
     return lambda screen: converted_amount(screen.grant.currency if screen.grant else "USD", fields)
 
 
-def _expenditure_detail(screen: Any, row: ExpenditureRow) -> list[tuple[str, Any]]:
-    values = row.values()
-    rows = [(f.label, values[f.attr]) for f in EXPENDITURE_FIELDS]
-    rows.insert(7, ("Amount in grant currency", row.amount_grant))
-    return rows
+def _with_converted(fields: Any) -> Any:
+    """The detail of an expenditure or a commitment: its fields, with the amount in the grant currency after
+    the rate."""
+
+    def detail(screen: Any, row: Any) -> list[tuple[str, Any]]:
+        values = row.values()
+        rows = [(f.label, values[f.attr]) for f in fields]
+        rows.insert(7, ("Amount in grant currency", row.amount_grant))
+        return rows
+
+    return detail
 
 
 GRANTS: RecordKind[GrantRow] = RecordKind(
@@ -99,22 +129,33 @@ EXPENDITURES: RecordKind[ExpenditureRow] = RecordKind(
     update=lambda screen, row, v, r: screen.ctx.services.update_expenditure(row.code, v, screen.grant_code, r),
     delete=lambda screen, row, reason: screen.ctx.services.delete_expenditure(row.code, reason, screen.grant_code),
     describe=lambda r: f"{r.description}, {r.date}, {r.currency} {fmt.money(r.amount)}.",
-    note=RATE_NOTE, preview=_converted(EXPENDITURE_FIELDS), detail=_expenditure_detail,
+    note=RATE_NOTE, preview=_converted(EXPENDITURE_FIELDS), detail=_with_converted(EXPENDITURE_FIELDS),
+)
+#: an obligation not yet paid (Open), then paid (Liquidated): the funder's unliquidated obligations
+COMMITMENTS: RecordKind[CommitmentRow] = RecordKind(
+    noun="commitment", fields=COMMITMENT_FIELDS, code=lambda r: r.code, add_title="Record a commitment",
+    create=lambda screen, v, r: screen.ctx.services.create_commitment(v, screen.grant_code, r),
+    update=lambda screen, row, v, r: screen.ctx.services.update_commitment(row.code, v, screen.grant_code, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_commitment(row.code, reason, screen.grant_code),
+    describe=lambda r: f"{r.description}, {r.date}, {r.currency} {fmt.money(r.amount)} ({r.status}).",
+    defaults={"status": "Open"}, note=RATE_NOTE + " Open until paid, then Liquidated.",
+    preview=_converted(COMMITMENT_FIELDS), detail=_with_converted(COMMITMENT_FIELDS),
 )
 #: the record kind each tab lists
 TAB_KINDS: dict[str, RecordKind[Any]] = {"budget": BUDGET_LINES, "disbursements": DISBURSEMENTS,
-                                         "expenditures": EXPENDITURES}
+                                         "expenditures": EXPENDITURES, "commitments": COMMITMENTS}
 
 
 class GrantScreen(RecordActions, MouScreen):
     MODE = "grant"
     AUTO_FOCUS = "#budget > PageTable"
     BINDINGS = [
-        Binding("a", "add_record", "Add", tooltip="Add a budget line, disbursement or expenditure (this tab)"),
+        Binding("a", "add_record", "Add",
+                tooltip="Add a budget line, disbursement, expenditure or commitment (this tab)"),
         Binding("e", "edit_record", "Edit", tooltip="Edit the selected row"),
-        Binding("x", "delete_record", "Delete", tooltip="Delete the selected disbursement or expenditure"),
+        Binding("x", "delete_record", "Delete", tooltip="Delete the selected disbursement, expenditure or commitment"),
         Binding("g", "edit_grant", "Grant details", tooltip="Edit the grant (or add one)"),
-        Binding("v", "next_tab", "Next tab", tooltip="Budget → Disbursements → Expenditures"),
+        Binding("v", "next_tab", "Tab", tooltip="Budget → Disbursements → Expenditures → Commitments"),
     ]
 
     def __init__(self) -> None:
@@ -133,6 +174,8 @@ class GrantScreen(RecordActions, MouScreen):
                                  id="disbursements")
             with TabPane("Expenditures", id="tab-expenditures"):
                 yield PagedTable(EXPENDITURE_COLUMNS, None, lambda r: r.code, noun="expenditure", id="expenditures")
+            with TabPane("Commitments", id="tab-commitments"):
+                yield PagedTable(COMMITMENT_COLUMNS, None, lambda r: r.code, noun="commitment", id="commitments")
 
     def tab_table(self, name: str) -> PagedTable[Any]:
         return self.query_one(f"#{name}", PagedTable)
@@ -202,6 +245,7 @@ class GrantScreen(RecordActions, MouScreen):
         self.tab_table("budget").fetch = budget
         self.tab_table("disbursements").fetch = lambda req: self.ctx.reader.disbursements(gid, req)
         self.tab_table("expenditures").fetch = lambda req: self.ctx.reader.expenditures(gid, req)
+        self.tab_table("commitments").fetch = lambda req: self.ctx.reader.commitments(gid, req)
         for name in TABS:
             self.tab_table(name).reload()
 
@@ -262,13 +306,13 @@ class GrantScreen(RecordActions, MouScreen):
             if found is not None:
                 await records.edit(self, DISBURSEMENTS, found)
             return
-        page = await asyncio.to_thread(self.ctx.reader.expenditures, gid,
-                                       ListRequest(text=code, limit=1000, want="rows"))
+        read = self.ctx.reader.commitments if tab == "commitments" else self.ctx.reader.expenditures
+        page = await asyncio.to_thread(read, gid, ListRequest(text=code, limit=1000, want="rows"))
         found = exact(page, code, lambda r: r.code)
         if found is not None:
-            await records.show(self, EXPENDITURES, found)
+            await records.show(self, TAB_KINDS[tab], found)
 
-    @on(PagedTable.Opened, "#budget, #disbursements, #expenditures")
+    @on(PagedTable.Opened, "#budget, #disbursements, #expenditures, #commitments")
     def _open(self, event: PagedTable.Opened) -> None:
         row, kind = event.row, self.record_kind()
         run_edit(self, lambda: records.show(self, kind, row))

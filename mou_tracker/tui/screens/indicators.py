@@ -4,6 +4,8 @@ values and narratives editable in place. Every figure is the indicator engine's.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Collection
+from dataclasses import replace
 from typing import Any
 
 from textual import on
@@ -15,9 +17,11 @@ from textual.widgets import Static
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.read.views import ListRequest, Page, TrackingRow, TrackingTable
 from mou_tracker.services.indicators import Figures
-from mou_tracker.services.programme import NARRATIVE_FIELDS, RESULT_FIELDS, TARGET_FIELDS
+from mou_tracker.services.programme import BASELINE_FIELDS, NARRATIVE_FIELDS, RESULT_FIELDS, TARGET_FIELDS
 from mou_tracker.tui import format as fmt
+from mou_tracker.tui import records
 from mou_tracker.tui.forms import form_fields
+from mou_tracker.tui.records import RecordKind
 from mou_tracker.tui.screens.base import MouScreen, open_detail, open_form, run_edit
 from mou_tracker.tui.widgets import Col, PagedTable, Styled
 
@@ -42,9 +46,26 @@ def quarter_columns(q: Quarter, i: int) -> list[Col[TrackingRow]]:
     ]
 
 
-def tracking_columns(table: TrackingTable, current: Quarter) -> list[Col[TrackingRow]]:
-    cols: list[Col[TrackingRow]] = [Col("", "Code", lambda r: r.code, id="code"),
-                                    Col("", "Indicator", lambda r: r.name, width=26, id="name")]
+#: beside an indicator's code: outside its band in the quarter under the cursor, and no narrative explains it
+MARK = "!"
+
+
+def baseline_text(r: TrackingRow) -> str:
+    return "–" if r.baseline is None or not r.cells else fmt.fig(r.cells[0], r.baseline.value)
+
+
+def tracking_columns(table: TrackingTable, current: Quarter,
+                     unexplained: Callable[[], Collection[str]] = tuple) -> list[Col[TrackingRow]]:
+    """The tracking table's columns; ``unexplained()`` is the codes to mark (for the quarter under the cursor)."""
+
+    def code(r: TrackingRow) -> Styled:
+        if r.code in unexplained():
+            return f"{r.code} {MARK}", "bold $error"
+        return f"{r.code}  ", ""
+
+    cols: list[Col[TrackingRow]] = [Col("", "Code", code, id="code"),
+                                    Col("", "Indicator", lambda r: r.name, width=26, id="name"),
+                                    Col("", "Baseline", baseline_text, right=True, id="baseline")]
     for i, q in enumerate(table.quarters):
         cols += quarter_columns(q, i)
     if current in table.quarters:
@@ -67,6 +88,29 @@ def tracking_columns(table: TrackingTable, current: Quarter) -> list[Col[Trackin
     return cols
 
 
+def _baseline_values(screen: Any, r: TrackingRow) -> dict[str, Any]:
+    return r.baseline.values() if r.baseline else {}
+
+
+def _baseline_detail(screen: Any, r: TrackingRow) -> list[tuple[str, Any]]:
+    b = r.baseline
+    if b is None:
+        return [("Baseline", "none recorded")]
+    return [("Indicator", f"{r.code} {r.name} ({r.unit})"), ("Value", baseline_text(r)), ("Date", b.date),
+            ("Source", b.source), ("Comment", b.comment)]
+
+
+#: an indicator's baseline (one per indicator): set (create or change) and clear through the services
+BASELINES: RecordKind[TrackingRow] = RecordKind(
+    noun="baseline of", fields=BASELINE_FIELDS, code=lambda r: r.code, skip=("indicator_code",), locked=(),
+    update=lambda screen, row, v, r: screen.ctx.services.set_baseline({**v, "indicator_code": row.code}, r),
+    delete=lambda screen, row, reason: screen.ctx.services.delete_baseline(row.code, reason),
+    describe=lambda r: f"{r.name}: {baseline_text(r)} on {r.baseline.date if r.baseline else '–'}.",
+    values=_baseline_values, detail=_baseline_detail,
+    note="The value before the programme: when and where it was measured (PIRS, IATI baseline).",
+)
+
+
 class IndicatorsScreen(MouScreen):
     MODE = "indicators"
     TABLE = "tracking"
@@ -74,38 +118,67 @@ class IndicatorsScreen(MouScreen):
         Binding("e", "edit_cell", "Edit", tooltip="Edit the target or manual value under the cursor"),
         Binding("x", "delete_cell", "Clear", tooltip="Remove the target or manual value under the cursor"),
         Binding("n", "edit_narrative", "Narrative", tooltip="Write the narrative for this indicator and quarter"),
-        Binding("i", "reference", "Reference", tooltip="The indicator's reference sheet"),
+        Binding("b", "baseline", "Baseline", tooltip="The indicator's baseline: set, change or clear it"),
+        Binding("i", "reference", "Info", tooltip="The indicator's reference sheet (definition, baseline)"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.tracking: TrackingTable | None = None
         self.current_quarter = Quarter.of(self.ctx.reference_day)
+        #: the quarter whose unexplained deviations are marked (the one under the cursor, else the current)
+        self.marked_quarter = self.current_quarter
+        #: per quarter, the indicators outside their band that no narrative explains (``Reader.unexplained``)
+        self.unexplained: dict[Quarter, tuple[str, ...]] = {}
 
     def compose_body(self) -> ComposeResult:
         yield PagedTable([], None, lambda r: r.code, noun="indicator", page_size=500, cursor_type="cell",
-                         fixed_columns=2, header_height=2, id="tracking")
+                         fixed_columns=3, header_height=2, id="tracking")
         yield Static(id="cell-info", classes="summary")
 
     def refresh_data(self) -> None:
         today = self.ctx.reference_day
+        self.unexplained = {}
         self.load(lambda: self.ctx.reader.tracking_table(today), self._show,
                   cover=self.table)
+
+    def marked(self) -> tuple[str, ...]:
+        return self.unexplained.get(self.marked_quarter, ())
+
+    def _mark_quarter(self, q: Quarter) -> None:
+        """Mark the unexplained deviations of ``q`` (read once per quarter and load)."""
+        if q == self.marked_quarter and q in self.unexplained:
+            return
+        self.marked_quarter = q
+        if q in self.unexplained:
+            self.table.redraw_column("code")
+            return
+        if self.tracking is None or q not in self.tracking.quarters:
+            return
+
+        def apply(codes: tuple[str, ...]) -> None:
+            self.unexplained[q] = codes
+            if q == self.marked_quarter:
+                self.table.redraw_column("code")
+                self._highlighted()
+
+        self.load(lambda: self.ctx.reader.unexplained(q), apply, group="unexplained")
 
     def _show(self, tracking: TrackingTable) -> None:
         first_time = self.tracking is None or self.tracking.quarters != tracking.quarters
         self.tracking = tracking
         table = self.table
         if first_time:
-            table.set_columns(tracking_columns(tracking, self.current_quarter))
+            table.set_columns(tracking_columns(tracking, self.current_quarter, self.marked))
         table.fetch = self._fetch
         table.reload()
         if first_time and self.current_quarter in tracking.quarters:
             # start with the cursor on the current quarter's actual
-            column = 2 + 3 * tracking.quarters.index(self.current_quarter) + 1
+            column = 3 + 3 * tracking.quarters.index(self.current_quarter) + 1
             self.call_after_refresh(lambda: table.table.move_cursor(column=column, animate=False))
         self.set_heading(Content.assemble(("Indicators", "bold"), f" · tracking table {tracking.quarters[0]}–"
                                           f"{tracking.quarters[-1]}" if tracking.quarters else ""))
+        self._mark_quarter(self.marked_quarter)
 
     def _fetch(self, req: ListRequest) -> Page[TrackingRow]:
         rows = self.tracking.rows if self.tracking else ()
@@ -133,18 +206,30 @@ class IndicatorsScreen(MouScreen):
             info.update("")
             return
         row, q, _which, f = found
+        if q is not None:
+            self._mark_quarter(q)
+        b = row.baseline
         head = Content.assemble((row.code, "bold"), f" {row.name} ({row.unit}, {row.kind}"
-                                f"{', manual' if row.manual else ', computed'})")
-        if q is None or f is None:
-            info.update(head)
-            return
-        detail = (f"{q}: target {fmt.fig(f, f.period_target)}, actual {fmt.fig(f, f.period_actual)}"
-                  f" ({fmt.pct(f.period_pct)}) {fmt.status_label(f.status)}")
-        if f.period_denominator is not None:
-            detail += f" · from {fmt.number(f.period_numerator, 1)} over {f.period_denominator}"
-        if f.narrative:
-            detail += f" · narrative: {f.narrative}"
-        info.update(Content("\n").join([head, Content.styled(detail, fmt.status_colour(f.status))]))
+                                f"{', manual' if row.manual else ', computed'})",
+                                ("" if b is None else f" · baseline {baseline_text(row)} ({b.date}"
+                                 f"{', ' + b.source if b.source else ''})", "$text-muted"))
+        lines = [head]
+        if q is not None and f is not None:
+            detail = (f"{q}: target {fmt.fig(f, f.period_target)}, actual {fmt.fig(f, f.period_actual)}"
+                      f" ({fmt.pct(f.period_pct)}) {fmt.status_label(f.status)}")
+            if f.period_denominator is not None:
+                detail += f" · from {fmt.number(f.period_numerator, 1)} over {f.period_denominator}"
+            if f.narrative:
+                detail += f" · narrative: {f.narrative}"
+            line = Content.styled(detail, fmt.status_colour(f.status))
+            if row.code in self.unexplained.get(q, ()):
+                line = Content.assemble(line, (" · needs a narrative before sign-off", "bold $error"))
+            lines.append(line)
+        marked = self.marked()
+        if marked:
+            lines.append(Content.styled(f"{MARK} {fmt.count(len(marked), 'deviation')} from target in "
+                                        f"{self.marked_quarter} without a narrative (n writes one)", "$text-error"))
+        info.update(Content("\n").join(lines))
 
     @on(PagedTable.Opened, "#tracking")
     def _opened(self) -> None:
@@ -223,6 +308,25 @@ class IndicatorsScreen(MouScreen):
             f"Narrative for {row.code} in {period}", form_fields(NARRATIVE_FIELDS, skip=("indicator_code", "period")),
             {"text": text}, lambda v, r: services.set_narrative(row.code, period, v["text"], r) or "cleared"))
 
+    def action_baseline(self) -> None:
+        """The baseline's detail (Edit, Delete) when there is one; else the form to set it."""
+        row = self.table.current
+        if row is None:
+            return
+        if row.baseline is not None:
+            run_edit(self, lambda: records.show(self, BASELINES, row))
+        elif not self.ctx.read_only:
+            kind = replace(BASELINES, add_title=f"Baseline of {row.code} {row.name}",
+                           create=lambda screen, v, r: BASELINES.update(screen, row, v, r))  # type: ignore[misc]
+
+            async def flow() -> None:
+                if await records.add(self, kind) is not None:
+                    self.refresh_data()
+
+            run_edit(self, flow)
+        else:
+            self.notify(f"{row.code} has no baseline recorded.", timeout=4)
+
     def action_reference(self) -> None:
         row = self.table.current
         if row is None:
@@ -238,6 +342,9 @@ class IndicatorsScreen(MouScreen):
                                                          else f"from the records ({ref.rule})"),
                 ("Status bands", f"on track from {ref.band_low}% to {ref.band_high}% of target; {direction}"),
                 ("Definition", ref.definition), ("Data source", ref.data_source), ("How computed", ref.how_computed),
-                ("Disaggregations", ref.disaggregations)], edit=False)
+                ("Disaggregations", ref.disaggregations),
+                ("Baseline", "none recorded (b sets it)" if ref.baseline is None else
+                 f"{fmt.input_value(ref.baseline.value)} on {ref.baseline.date}"
+                 + "".join(f" · {t}" for t in (ref.baseline.source, ref.baseline.comment) if t))], edit=False)
 
         run_edit(self, flow)

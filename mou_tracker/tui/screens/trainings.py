@@ -176,12 +176,12 @@ class TrainingDetail(RecordActions, SubScreen):
     TABLE = "attendances"
     KIND = ATTENDANCES
     BINDINGS = [
-        Binding("a", "add_participant", "Add participant", tooltip="Record a participant's attendance"),
+        Binding("a", "add_participant", "Add", tooltip="Record a participant's attendance"),
         Binding("e", "edit_record", "Edit", tooltip="Edit the selected attendance (scores, role)"),
-        Binding("p", "edit_person", "Edit person", tooltip="Edit the selected person (name, sex, agency, staff "
+        Binding("p", "edit_person", "Person", tooltip="Edit the selected person (name, sex, agency, staff "
                 "number; a new name needs a reason)"),
         Binding("x", "delete_record", "Remove", tooltip="Remove the selected attendance"),
-        Binding("t", "edit_training", "Edit training", tooltip="Edit this training's details"),
+        Binding("t", "edit_training", "Training", show=False, tooltip="Edit this training's details"),
     ]
 
     def __init__(self, code: str, *, add_first: bool = False) -> None:
