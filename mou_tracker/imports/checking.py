@@ -31,6 +31,9 @@ from mou_tracker.services.programme import Services
 HELPER_SHEETS = {"instructions", "lists", "import problems"}
 #: distinct raw values remembered per column, so that repeated codes, dates and IDs are parsed once
 PARSE_CACHE = MAX_ROWS
+#: read a sheet without formulas or error values column by column (``_read_rows``); the cell-by-cell loop,
+#: which also handles those cells, gives the same result (tests compare the two)
+COLUMNWISE = True
 #: adjusted cells (rates rounded to 10 places) listed one by one per sheet; the rest are counted
 NOTES_LISTED = 20
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -268,9 +271,10 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
     columns = [ci for _f, ci, _cache in plan]
     used_formulas: list[str] = []
     adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
-    if not (data.formulas or data.errors):
+    columnwise = COLUMNWISE and not (data.formulas or data.errors)
+    if columnwise:
         _read_rows(sheet, rows, plan, problems, adjusted)
-    for index in range(1 if data.formulas or data.errors else len(rows), len(rows)):
+    for index in range(len(rows) if columnwise else 1, len(rows)):
         raw = rows[index]
         width = len(raw)
         cells = [raw[ci] if ci < width else "" for ci in columns]
