@@ -30,10 +30,8 @@ from mou_tracker.services.programme import Services
 #: sheets of the template (or of a highlighted copy) that are not data and are ignored without a note
 HELPER_SHEETS = {"instructions", "lists", "import problems"}
 #: distinct raw values remembered per column, so that repeated codes, dates and IDs are parsed once
+#: (as many as a sheet has rows: a register's 60,000 names repeat, each parsed once)
 PARSE_CACHE = MAX_ROWS
-#: read a sheet without formulas or error values column by column (``_read_rows``); the cell-by-cell loop,
-#: which also handles those cells, gives the same result (tests compare the two)
-COLUMNWISE = True
 #: adjusted cells (rates rounded to 10 places) listed one by one per sheet; the rest are counted
 NOTES_LISTED = 20
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -79,9 +77,10 @@ class Problems:
                                                  p.row or 0, p.column or 0))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One data row of a sheet: its parsed values (for the columns present) and its reason."""
+    """One data row of a sheet: its parsed values (for the columns present) and its reason. (Slots: a register
+    has 200,000 of them, each smaller and quicker to make without a ``__dict__``.)"""
 
     sheet: SheetInput
     number: int
@@ -271,10 +270,7 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
     columns = [ci for _f, ci, _cache in plan]
     used_formulas: list[str] = []
     adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
-    columnwise = COLUMNWISE and not (data.formulas or data.errors)
-    if columnwise:
-        _read_rows(sheet, rows, plan, problems, adjusted)
-    for index in range(len(rows) if columnwise else 1, len(rows)):
+    for index in range(1, len(rows)):
         raw = rows[index]
         width = len(raw)
         cells = [raw[ci] if ci < width else "" for ci in columns]
@@ -327,75 +323,6 @@ def _parse_cell(f: Field, cache: dict[Any, tuple[Any, Problem | None, str | None
         if len(cache) < PARSE_CACHE:
             cache[key] = hit
     return hit
-
-
-def _read_rows(sheet: SheetInput, rows: list[list[Any]],
-               plan: list[tuple[Field, int, dict[Any, tuple[Any, Problem | None, str | None]]]],
-               problems: Problems, adjusted: list[str]) -> None:
-    """``read_sheet``'s rows, for a sheet without formulas or error values, column by column: the same rows,
-    values, problems and notes as the cell-by-cell loop (a test compares them), in a fraction of the time on a
-    200,000-row sheet, since each distinct raw value of a column is parsed once and looked up in bulk."""
-    columns = [ci for _f, ci, _cache in plan]
-    keep: list[int] = []  # indexes of the non-blank rows
-    for index in range(1, len(rows)):
-        raw = rows[index]
-        width = len(raw)
-        for ci in columns:
-            c = raw[ci] if ci < width else ""
-            if c is not None and (c.__class__ is not str or (c and not c.isspace())):
-                keep.append(index)
-                break
-    if not keep:
-        return
-    found: list[tuple[int, int, str]] = []  # (row, column, note) of adjusted cells
-    value_columns: list[Any] = []
-    attrs: list[str] = []
-    reasons: list[Any] | None = None
-    bad: set[int] = set()  # positions in ``keep`` of rows with a problem
-    for f, ci, cache in plan:
-        cells = [raw[ci] if ci < len(raw) else "" for raw in map(rows.__getitem__, keep)]
-        hits: list[Any]
-        if len(_NUMBERS.intersection(map(type, cells))) <= 1:
-            # no two cells of different types compare equal (1, 1.0 and True would): each distinct raw value
-            # is parsed once, then every cell is one look-up, in bulk
-            parsed = {value: _parse_cell(f, cache, value) for value in dict.fromkeys(cells)}
-            hits = list(map(parsed.__getitem__, cells))
-        else:
-            hits = [_parse_cell(f, cache, value) for value in cells]
-        troubled = [i for i, h in enumerate(hits) if h[1] is not None or h[2] is not None]
-        for i in troubled:
-            _value, problem, note = hits[i]
-            number = keep[i] + 1
-            if note is not None:
-                found.append((number, ci, f"{sheet_ref(sheet.name)}!{column_letter(ci)}{number}: {note}"))
-            if problem is not None:
-                problems.at(sheet.name, number, ci, phrase(problem.field, problem.message))
-                bad.add(i)
-        values: list[Any] = [h[0] for h in hits]
-        if any(h[1] is not None for h in (hits[i] for i in troubled)):
-            for i in troubled:
-                if hits[i][1] is not None:
-                    values[i] = _MISSING
-        if f.attr == "reason":
-            reasons = values
-        else:
-            attrs.append(f.attr)
-            value_columns.append(values)
-    adjusted += [text for _r, _c, text in sorted(found)]
-    append = sheet.rows.append
-    for i, vals in enumerate(zip(*value_columns, strict=True)):
-        values_of = dict(zip(attrs, vals, strict=True))
-        if i in bad:
-            values_of = {a: v for a, v in values_of.items() if v is not _MISSING}
-        row = Row(sheet, keep[i] + 1, values_of, ok=i not in bad)
-        if reasons is not None and reasons[i] is not _MISSING:
-            row.reason = Reason.parse(reasons[i])
-        append(row)
-
-
-_NUMBERS = frozenset({bool, int, float, Decimal})
-#: a cell whose value has a problem: left out of its row's values, as the cell-by-cell loop does
-_MISSING = object()
 
 
 def _special_cells(data: SheetData, index: int, columns: list[int], used_formulas: list[str]) -> dict[int, str]:
@@ -497,17 +424,21 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
     if participants is not None:
         keys: dict[tuple[str, str, str | None], str] = {}  # the same person is on many rows
         for row in participants.rows:
-            if row.get("name") and row.get("agency"):
-                who = (row.values["name"], row.values["agency"], row.get("staff_number"))
+            values = row.values
+            if values.get("name") and values.get("agency"):
+                who = (values["name"], values["agency"], values.get("staff_number"))
                 row.person = keys.get(who) or keys.setdefault(who, participant_key(*who))
         _unique(participants, problems,
-                lambda r: (r.get("training_code"), r.person) if r.get("training_code") and r.person else None,
+                lambda r: (code, r.person) if (code := r.values.get("training_code")) and r.person else None,
                 "name",
                 lambda r, first: f"{r.get('name')} is already listed for training {r.get('training_code')} on row "
                                  f"{first} (the same person: same staff number, or same name and agency)")
         for row in participants.rows:
-            code = row.get("training_code")
+            code = row.values.get("training_code")
             if code is not None:
+                target = training_rows.get(code)
+                if target is not None and target.ok:
+                    continue  # the common case: a training of this file, itself in order
                 _reference(participants, row, "training_code", training_rows, code, code in refs.trainings,
                            trainings, problems, f"Training ID: no training '{code}' in this file or the database")
 

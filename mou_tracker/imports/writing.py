@@ -55,6 +55,8 @@ BATCH = 5_000
 CHUNK = 900
 #: batch-written records above which PostgreSQL is asked to refresh its planner statistics
 ANALYZE_ABOVE = 10_000
+#: rows of a register between two progress reports
+TICK_EVERY = 2_000
 #: notes of one kind (spellings kept) listed one by one; the rest are counted
 NOTES_LISTED = 20
 
@@ -366,12 +368,18 @@ class Writer:
         first_row: dict[str, int] = {}
         pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
         has_pre, has_post = sheet.has("pre_score"), sheet.has("post_score")
-        for row, tid in usable:
+        spaced: dict[str, str] = {}  # each distinct name's one-spaced form, made once
+        created = unchanged = 0  # the common outcomes, counted here and added to the summary at the end
+        for j, (row, tid) in enumerate(usable):
+            if not j % TICK_EVERY:
+                self._tick(sheet, min(TICK_EVERY, len(usable) - j))
             d = row.values
             key: str = row.person  # type: ignore[assignment]
-            self._tick(sheet)
             person = people.get(key)
-            given = one_spacing(d["name"])
+            name = d["name"]
+            given = spaced.get(name)
+            if given is None:
+                given = spaced[name] = one_spacing(name)
             if person is None:
                 attrs = final[key]
                 person = _Person(None, given, attrs["sex"], attrs["agency"], attrs["role"],
@@ -390,13 +398,13 @@ class Writer:
             changed_person = person_changes.pop(key, {}) if row is last_row[key] else {}
             if person.id is None:  # new with this file: its attendances go in with it
                 pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
-                summary.count("created")
+                created += 1
                 continue
             att = attended.get((tid, person.id))
             pre = d.get("pre_score") if has_pre else (att[0] if att else None)
             post = d.get("post_score") if has_post else (att[1] if att else None)
             if att is not None and not changed_person and att[0] == pre and att[1] == post:
-                summary.count("unchanged")  # the common case of a re-import: nothing to build
+                unchanged += 1  # the common case of a re-import: nothing to build
                 continue
             scores = {"pre_score": pre, "post_score": post}
             where = sheet.where(row.number, "name")
@@ -429,6 +437,8 @@ class Writer:
             changed = {**changed_person, **att_diff}
             ref = attendance_ref(d["training_code"], person.id) if att_diff else participant_ref(person.id)
             summary.count("updated", where, ref, {sheet.spec.label_of(a): v for a, v in changed.items()})
+        summary.new += created
+        summary.unchanged += unchanged
         if spellings:
             self.notes += spellings[:NOTES_LISTED]
             if len(spellings) > NOTES_LISTED:

@@ -1,7 +1,6 @@
 """The import's fast paths (docs/development.md, "Import speed") give exactly what the plain paths give: the
 same audit events (field for field, the sealed personal data included once opened, the chain verifying) on
-SQLite and PostgreSQL; the same rows, values, problems and notes when a sheet is read column by column as when
-it is read cell by cell; the same stored time stamps as SQLAlchemy's own SQLite DATETIME."""
+SQLite and PostgreSQL, and the same stored time stamps as SQLAlchemy's own SQLite DATETIME."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -15,9 +14,7 @@ from sqlalchemy.dialects import sqlite
 
 from mou_tracker.db.engine import Database
 from mou_tracker.db.models import AuditEvent
-from mou_tracker.imports import checking, import_workbook
-from mou_tracker.imports.checking import Problems, check_workbook
-from mou_tracker.imports.reader import Workbook
+from mou_tracker.imports import import_workbook
 from mou_tracker.services import Services, bulk
 from mou_tracker.services.audit import AuditWriter, canonical_value, utc_text
 from mou_tracker.services.personal import Unsealer, load_secrets
@@ -56,11 +53,10 @@ def _services(url: str) -> Services:
 
 
 def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plain paths: one ``build`` per event, one INSERT per row, sheets read cell by cell."""
+    """The plain paths: one ``build`` per event, one INSERT per row."""
     monkeypatch.setattr(AuditWriter, "build_many",
                         lambda self, action, kind, records: [self.build(action, kind, *r) for r in records])
     monkeypatch.setattr(bulk, "MULTI_ROW", 10**9)
-    monkeypatch.setattr(checking, "COLUMNWISE", False)
 
 
 def _events(db: Database) -> list[dict]:
@@ -101,45 +97,6 @@ def test_the_bulk_path_writes_the_same_events_as_the_per_event_path(backend, req
     assert chain_intact(fast.db) and chain_intact(slow.db)
     fast.db.dispose()
     slow.db.dispose()
-
-
-def _checked(services: Services, path: Path) -> tuple[list, list, list]:
-    problems, notes = Problems(path.name), []
-    with Workbook(path) as book:
-        checked = check_workbook(book, services, problems, notes, lambda _m, _f: None)
-    rows = [(name, r.number, r.values, r.ok, r.reason, r.person, r.grant)
-            for name, sheet in checked.sheets.items() for r in sheet.rows]
-    return rows, [(p.where, p.message) for p in problems.ordered(checked.order)], notes
-
-
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_sheet_read_column_by_column_equals_one_read_cell_by_cell(services, tmp_path, monkeypatch):
-    sheets = register()
-    people = sheets["Participants"]
-    people[3]["Sex"] = "X"  # a bad code
-    people[4]["Pre-test score"] = "high"  # text in a number column
-    people[5]["Post-test score"] = 140  # out of range
-    people[6]["Name"] = None  # a required cell left blank
-    people[7]["Name"] = 1234  # a number in a text column
-    people[8]["Training ID"] = "TR-99"  # no such training
-    people[9]["Reason"] = "data correction: typo"
-    people[10]["Pre-test score"] = True  # a Boolean among numbers: not the number 1
-    people[11]["Pre-test score"] = 1
-    people.insert(20, {})  # a blank row in the middle
-    sheets["Trainings"][2]["End date"] = "2024-01-01"  # before the start
-    sheets["Trainings"][3]["Start date"] = "not a date"
-    sheets["Trainings"][4]["Delivery"] = " in PERSON "
-    sheets["Disbursements"] = [{"Date": date(2025, 7, 1), "Amount": 100, "Currency": "KES",
-                                "Rate": 0.00771234567891234, "Reference": "D-1"},
-                               {"Date": "2025-13-01", "Amount": -5, "Currency": "KES", "Rate": 0.0077}]
-    path = write_book(tmp_path / "mixed.xlsx", sheets)
-    fast = _checked(services, path)
-    monkeypatch.setattr(checking, "COLUMNWISE", False)
-    slow = _checked(services, path)
-    assert fast == slow
-    rows, problems, notes = fast
-    assert len(problems) >= 9 and notes
-    assert any(r[4] is not None for r in rows)  # the Reason was read
 
 
 def test_the_sqlite_time_stamp_and_the_canonical_one_match_the_general_ones():
