@@ -18,6 +18,7 @@ from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, ch
 from mou_tracker.imports.outcome import ImportOutcome, ImportProblem
 from mou_tracker.imports.reader import Workbook, WorkbookRefused
 from mou_tracker.imports.writing import Writer, indicator_series, movements
+from mou_tracker.services.indicators import IndicatorSeries
 from mou_tracker.services.programme import Services
 
 
@@ -85,8 +86,13 @@ def write_checked(services: Services, checked: CheckedWorkbook, problems: Proble
     tick("Writing", 0.4)
     # the unit of work rolls back unless committed: a dry run, or problems found while writing, never commit
     with services.unit_of_work() as uow:
-        before = indicator_series(uow.session, services.partnership_id)
-        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes, dry_run=outcome.dry_run)
+        before: list[IndicatorSeries] = []
+
+        def figures_before() -> None:  # taken just before the first write; an unchanged re-import skips them
+            before.extend(indicator_series(uow.session, services.partnership_id))
+
+        writer = Writer(services, uow.session, checked, problems, tick, outcome.notes, dry_run=outcome.dry_run,
+                        before_writing=figures_before)
         outcome.sheets = writer.run()
         # nothing new or changed (an unchanged re-import): no figure can have moved, none is recomputed
         if not problems and any(s.new or s.changed for s in outcome.sheets):

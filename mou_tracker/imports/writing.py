@@ -79,8 +79,11 @@ class Writer:
     """Applies the rows of a ``CheckedWorkbook`` and counts, per sheet, what each row did."""
 
     def __init__(self, services: Services, session: Session, book: CheckedWorkbook, problems: Problems,
-                 progress: Progress, notes: list[str] | None = None, *, dry_run: bool = False) -> None:
+                 progress: Progress, notes: list[str] | None = None, *, dry_run: bool = False,
+                 before_writing: Callable[[], None] | None = None) -> None:
         self.services = services
+        #: called once, just before the first write (an unchanged re-import never calls it)
+        self._before_writing = before_writing
         #: a dry run's transaction is rolled back: the bulk path skips the events nobody would read
         self.audit = not dry_run
         self.session = session
@@ -130,6 +133,7 @@ class Writer:
 
     def _call(self, sheet: SheetInput, row: Row, save: Callable[[], SaveResult]) -> SaveResult | None:
         """One service call; its refusal becomes problems on the row's cells."""
+        self._first_write()
         try:
             result = save()
         except ValidationError as exc:
@@ -142,6 +146,8 @@ class Writer:
     def _bulk(self, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None, sheet: SheetInput,
               ref_of: Callable[[int, dict[str, Any]], str] | None = None) -> list[int]:
         ids: list[int] = []
+        if rows:
+            self._first_write()
         for i in range(0, len(rows), BATCH):
             batch = rows[i:i + BATCH]
             ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref, ref_of=ref_of, audit=self.audit)
@@ -149,9 +155,14 @@ class Writer:
             self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
         return ids
 
+    def _first_write(self) -> None:
+        if self._before_writing is not None:
+            before, self._before_writing = self._before_writing, None
+            before()
+
     def _load(self, stmt: Any, keys: int, attrs: list[str]) -> dict[Hashable, dict[str, Any]]:
         out: dict[Hashable, dict[str, Any]] = {}
-        for found in self.session.execute(stmt):
+        for found in self.session.connection().execute(stmt):  # Core: plain rows, no ORM row handling
             key = found[0] if keys == 1 else tuple(found[:keys])
             out[key] = dict(zip(attrs, found[keys:], strict=True))
         return out
@@ -304,7 +315,7 @@ class Writer:
                          .all())
         code_of = {tid: code for code, tid in trainings.items()}
         people: dict[str, _Person] = {}
-        for found in s.execute(
+        for found in s.connection().execute(
                 select(Participant.id, Participant.key, Participant.name, Participant.sex, Participant.agency,
                        Participant.role, Participant.staff_number).where(Participant.partnership_id == self.pid)):
             people[found[1]] = _Person(found[0], *found[2:])
