@@ -53,10 +53,11 @@ def _services(url: str) -> Services:
 
 
 def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plain paths: one ``build`` per event, one INSERT per row."""
+    """The plain paths: one ``build`` per event, one INSERT per row (no COPY)."""
     monkeypatch.setattr(AuditWriter, "build_many",
                         lambda self, action, kind, records: [self.build(action, kind, *r) for r in records])
     monkeypatch.setattr(bulk, "MULTI_ROW", 10**9)
+    monkeypatch.setattr(bulk, "POSTGRES_COPY", False)
 
 
 def _events(db: Database) -> list[dict]:
