@@ -45,6 +45,7 @@ from mou_tracker.imports import funder_sheets
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
 from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
+from mou_tracker.services.audit import remembered
 from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
 from mou_tracker.services.programme import SaveResult, Services
 from mou_tracker.services.trainings import attendance_ref, one_spacing
@@ -325,7 +326,7 @@ class Writer:
         # distinct stored score converted once (the ORM's row handling and a Decimal per value took seconds)
         conn = s.connection()
         score_type, dialect = Attendance.__table__.c.pre_score.type, conn.dialect
-        score = _memo(lambda value: score_type.process_result_value(value, dialect))
+        score = remembered(lambda value: score_type.process_result_value(value, dialect))
         raw_pre = type_coerce(Attendance.pre_score, NullType())
         raw_post = type_coerce(Attendance.post_score, NullType())
         for i in range(0, len(file_tids), CHUNK):
@@ -467,20 +468,6 @@ class Writer:
             {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
             for k, tid, pre, post in pending], None, sheet,
             ref_of=lambda _oid, r: attendance_ref(code_of[r["training_id"]], r["participant_id"]))
-
-
-def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert`` remembered per distinct value (scores: a hundred or so distinct values in 200,000 rows)."""
-    seen: dict[Any, Any] = {}
-
-    def once(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = out = convert(value)
-            return out
-
-    return once
 
 
 def _code(row: Row) -> Any:

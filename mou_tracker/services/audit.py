@@ -100,10 +100,30 @@ def column_converters(table: Any) -> list[tuple[str, Any]]:
             continue
         if isinstance(c.type, ScaledDecimal):
             quantum = Decimal(1).scaleb(-c.type.scale)
-            out.append((c.key, lambda v, q=quantum: None if v is None else str(Decimal(v).quantize(q))))
+            out.append((c.key, remembered(lambda v, q=quantum: None if v is None else str(Decimal(v).quantize(q)))))
         else:
             out.append((c.key, canonical_value))
     return out
+
+
+def remembered(convert: Any) -> Any:
+    """``convert`` of a number, remembered per distinct value (scores and amounts repeat: a register's 400,000
+    scores hold a hundred or so values). Equal numbers give the same result (1, 1.0 and Decimal(1) alike),
+    so the value itself is the key; what cannot be a key is converted each time."""
+    seen: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            if len(seen) < 100_000:
+                seen[value] = out = convert(value)
+                return out
+            return convert(value)
+        except TypeError:  # not hashable (a signalling NaN)
+            return convert(value)
+
+    return once
 
 
 def row_values(obj: Base) -> dict[str, Any]:

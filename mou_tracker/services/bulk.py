@@ -18,8 +18,8 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.models import AuditEvent, Base
-from mou_tracker.db.types import UTCDateTime
-from mou_tracker.services.audit import column_converters
+from mou_tracker.db.types import ScaledDecimal, UTCDateTime
+from mou_tracker.services.audit import column_converters, remembered
 from mou_tracker.services.core import ServiceCore
 
 #: SQLite page cache for a bulk write (KiB; the default 2 MB makes the random inserts into the audit trail's
@@ -159,4 +159,7 @@ def _fast_processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
             return slow(value)
 
         return utc_sqlite
-    return column.type._cached_bind_processor(dialect)  # type: ignore[no-any-return]
+    processor = column.type._cached_bind_processor(dialect)
+    if processor is not None and isinstance(column.type, ScaledDecimal):
+        return remembered(processor)  # type: ignore[no-any-return]
+    return processor  # type: ignore[no-any-return]
