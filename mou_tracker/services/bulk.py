@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import operator
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -32,6 +34,8 @@ MULTI_ROW = 200
 #: PostgreSQL: rows go in by COPY (psycopg's ``cursor.copy``), which fires the same row triggers as INSERT; its
 #: pipelined executemany spent about 25 s in the driver's per-statement Python on the benchmark's 470,000 rows
 POSTGRES_COPY = True
+#: seconds spent, per part of the batch path, since the process started (benchmarks/bench_import.py prints them)
+SECONDS: Counter[str] = Counter()
 
 
 class BulkWrites(ServiceCore):
@@ -57,8 +61,11 @@ class BulkWrites(ServiceCore):
                     raise ValueError("bulk_insert(audit=False) is only for a dry run inside the caller's "
                                      "transaction")
                 uow.unaudited = True  # that transaction can no longer commit
+            t0 = perf_counter()
             ids = self._new_ids(session, table, len(rows))
             executemany(session, table, [{**row, "id": oid} for oid, row in zip(ids, rows, strict=True)])
+            t1 = perf_counter()
+            SECONDS["records written"] += t1 - t0
             if audit:
                 converters = column_converters(table)
                 pid = self.partnership_id if "partnership_id" not in table.columns else None
@@ -66,8 +73,11 @@ class BulkWrites(ServiceCore):
                     (oid, ref_of(oid, row) if ref_of else str(row.get(ref_attr, oid)) if ref_attr else str(oid),
                      row.get("partnership_id", pid), {key: [None, conv(row.get(key))] for key, conv in converters})
                     for oid, row in zip(ids, rows, strict=True)))
+                t2 = perf_counter()
                 uow.audit.flush_sealed()
                 executemany(session, AuditEvent.__table__, events)  # type: ignore[arg-type]
+                SECONDS["events built and sealed"] += t2 - t1
+                SECONDS["events and keys written"] += perf_counter() - t2
             uow.commit()
             return ids
 
