@@ -8,6 +8,7 @@ Every problem is collected with its cell (``Trainings!E12``); none stops the oth
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -270,11 +271,14 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
     columns = [ci for _f, ci, _cache in plan]
     used_formulas: list[str] = []
     adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
+    widest = max(columns)
+    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda raw: (raw[columns[0]],)
+    marked = bool(data.formulas or data.errors)
     for index in range(1, len(rows)):
         raw = rows[index]
-        width = len(raw)
-        cells = [raw[ci] if ci < width else "" for ci in columns]
-        special = _special_cells(data, index, columns, used_formulas) if data.formulas or data.errors else None
+        # calamine's rows are all as wide as the sheet; a form export's may be shorter
+        cells = take(raw) if len(raw) > widest else [raw[ci] if ci < len(raw) else "" for ci in columns]
+        special = _special_cells(data, index, columns, used_formulas) if marked else None
         if not special:
             for c in cells:
                 if c is not None and (c.__class__ is not str or (c and not c.isspace())):
@@ -289,7 +293,8 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
                 problems.at(sheet.name, number, ci, phrase(f.label, special[ci]))
                 row.ok = False
                 continue
-            hit = _parse_cell(f, cache, value)
+            # a text cell seen before (the common case) is one look-up
+            hit = (cache.get(value) if value.__class__ is str else None) or _parse_cell(f, cache, value)
             if hit[2] is not None:
                 adjusted.append(f"{sheet_ref(sheet.name)}!{column_letter(ci)}{number}: {hit[2]}")
             if hit[1] is not None:

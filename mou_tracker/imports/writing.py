@@ -66,7 +66,7 @@ def _attrs(spec: S.SheetSpec) -> list[str]:
     return [f.attr for f in spec.fields if f.attr not in ("reason", "grant_code")]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     id: int | None
     name: str
