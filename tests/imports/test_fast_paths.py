@@ -19,7 +19,7 @@ from mou_tracker.services import Services, bulk
 from mou_tracker.services.audit import AuditWriter, canonical_value, utc_text
 from mou_tracker.services.personal import Unsealer, load_secrets
 from tests.conftest import _fresh_url
-from tests.imports.helpers import chain_intact, write_book
+from tests.imports.helpers import chain_intact, snapshot, write_book
 
 
 def register() -> dict[str, list[dict]]:
@@ -111,3 +111,16 @@ def test_the_sqlite_time_stamp_and_the_canonical_one_match_the_general_ones():
     for moment in moments:
         assert quick(moment) == general(moment)
         assert utc_text(moment) == canonical_value(moment)
+
+
+def test_the_batch_writes_still_pass_through_the_append_only_guard(services, db):
+    """200-row INSERTs (SQLite) and COPY (PostgreSQL) fire the trail's guard: a batch with one event that does not
+    extend the chain is refused whole, and nothing of it stays."""
+    before = snapshot(db)
+    with pytest.raises(Exception, match="append-only"), services.unit_of_work() as uow:
+        events = uow.audit.build_many("create", "training", [(n, f"X-{n}", services.partnership_id, {})
+                                                             for n in range(1, 451)])
+        events[300]["prev_hash"] = "f" * 64  # in the second 200-row statement
+        bulk.executemany(uow.session, AuditEvent.__table__, events)
+        uow.commit()
+    assert snapshot(db) == before and chain_intact(db)
