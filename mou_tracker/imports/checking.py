@@ -8,6 +8,7 @@ Every problem is collected with its cell (``Trainings!E12``); none stops the oth
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ from mou_tracker.services.programme import Services
 #: sheets of the template (or of a highlighted copy) that are not data and are ignored without a note
 HELPER_SHEETS = {"instructions", "lists", "import problems"}
 #: distinct raw values remembered per column, so that repeated codes, dates and IDs are parsed once
-PARSE_CACHE = 20_000
+#: (as many as a sheet has rows: a register's 60,000 names repeat, each parsed once)
+PARSE_CACHE = MAX_ROWS
 #: adjusted cells (rates rounded to 10 places) listed one by one per sheet; the rest are counted
 NOTES_LISTED = 20
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -76,9 +78,10 @@ class Problems:
                                                  p.row or 0, p.column or 0))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One data row of a sheet: its parsed values (for the columns present) and its reason."""
+    """One data row of a sheet: its parsed values (for the columns present) and its reason. (Slots: a register
+    has 200,000 of them, each smaller and quicker to make without a ``__dict__``.)"""
 
     sheet: SheetInput
     number: int
@@ -268,11 +271,14 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
     columns = [ci for _f, ci, _cache in plan]
     used_formulas: list[str] = []
     adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
+    widest = max(columns)
+    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda raw: (raw[columns[0]],)
+    marked = bool(data.formulas or data.errors)
     for index in range(1, len(rows)):
         raw = rows[index]
-        width = len(raw)
-        cells = [raw[ci] if ci < width else "" for ci in columns]
-        special = _special_cells(data, index, columns, used_formulas) if data.formulas or data.errors else None
+        # calamine's rows are all as wide as the sheet; a form export's may be shorter
+        cells = take(raw) if len(raw) > widest else [raw[ci] if ci < len(raw) else "" for ci in columns]
+        special = _special_cells(data, index, columns, used_formulas) if marked else None
         if not special:
             for c in cells:
                 if c is not None and (c.__class__ is not str or (c and not c.isspace())):
@@ -287,15 +293,8 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
                 problems.at(sheet.name, number, ci, phrase(f.label, special[ci]))
                 row.ok = False
                 continue
-            if value.__class__ is float:
-                value = int(value) if value.is_integer() else Decimal(f"{value:.15g}")
-            # text is the common case; other types are keyed with their type (1, 1.0 and True are equal keys)
-            key = value if value.__class__ is str else (value.__class__, value)
-            hit = cache.get(key)
-            if hit is None:
-                hit = f.parse_noted(value)
-                if len(cache) < PARSE_CACHE:
-                    cache[key] = hit
+            # a text cell seen before (the common case) is one look-up
+            hit = (cache.get(value) if value.__class__ is str else None) or _parse_cell(f, cache, value)
             if hit[2] is not None:
                 adjusted.append(f"{sheet_ref(sheet.name)}!{column_letter(ci)}{number}: {hit[2]}")
             if hit[1] is not None:
@@ -314,6 +313,21 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
         notes.append(f"{sheet.name}: {len(used_formulas):,} cell{'s' if len(used_formulas) > 1 else ''} hold "
                      f"formulas ({shown}); their saved results were imported, not the formulas.")
     return sheet
+
+
+def _parse_cell(f: Field, cache: dict[Any, tuple[Any, Problem | None, str | None]],
+                value: Any) -> tuple[Any, Problem | None, str | None]:
+    """One cell through its field, remembered per distinct raw value (``read_sheet``'s rule)."""
+    if value.__class__ is float:
+        value = int(value) if value.is_integer() else Decimal(f"{value:.15g}")
+    # text is the common case; other types are keyed with their type (1, 1.0 and True are equal keys)
+    key = value if value.__class__ is str else (value.__class__, value)
+    hit = cache.get(key)
+    if hit is None:
+        hit = f.parse_noted(value)
+        if len(cache) < PARSE_CACHE:
+            cache[key] = hit
+    return hit
 
 
 def _special_cells(data: SheetData, index: int, columns: list[int], used_formulas: list[str]) -> dict[int, str]:
@@ -415,17 +429,21 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
     if participants is not None:
         keys: dict[tuple[str, str, str | None], str] = {}  # the same person is on many rows
         for row in participants.rows:
-            if row.get("name") and row.get("agency"):
-                who = (row.values["name"], row.values["agency"], row.get("staff_number"))
+            values = row.values
+            if values.get("name") and values.get("agency"):
+                who = (values["name"], values["agency"], values.get("staff_number"))
                 row.person = keys.get(who) or keys.setdefault(who, participant_key(*who))
         _unique(participants, problems,
-                lambda r: (r.get("training_code"), r.person) if r.get("training_code") and r.person else None,
+                lambda r: (code, r.person) if (code := r.values.get("training_code")) and r.person else None,
                 "name",
                 lambda r, first: f"{r.get('name')} is already listed for training {r.get('training_code')} on row "
                                  f"{first} (the same person: same staff number, or same name and agency)")
         for row in participants.rows:
-            code = row.get("training_code")
+            code = row.values.get("training_code")
             if code is not None:
+                target = training_rows.get(code)
+                if target is not None and target.ok:
+                    continue  # the common case: a training of this file, itself in order
                 _reference(participants, row, "training_code", training_rows, code, code in refs.trainings,
                            trainings, problems, f"Training ID: no training '{code}' in this file or the database")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mou_tracker.imports.checking import Problems, Progress, check_workbook, sheet_ref
-from mou_tracker.imports.importer import write_checked
+from mou_tracker.imports.importer import gc_paused, import_run, write_checked
 from mou_tracker.imports.mapping import MAIN, FormMapping, MappingRefused, SheetMapping, Source, load_mapping
 from mou_tracker.imports.outcome import ImportOutcome, ImportProblem, RowChange
 from mou_tracker.imports.reader import (
@@ -422,6 +422,7 @@ def _up(table: Table, i: int | None, levels: int) -> tuple[Table, int | None]:
 
 
 # The import -----------------------------------------------------------------------------------------------------
+@gc_paused()
 def import_form_export(services: Services, path: str | Path, mapping_path: str | Path, *, dry_run: bool = False,
                        include_unreviewed: bool = False, progress: Progress | None = None) -> ImportOutcome:
     """Import a KoboToolbox XLSX or ODK Central CSV-zip export through a mapping file.
@@ -430,16 +431,11 @@ def import_form_export(services: Services, path: str | Path, mapping_path: str |
     with issues or edited since their review; a rejected one never); each one left out is named in the notes.
     Nothing is written unless every taken row is valid, exactly as for the import workbook."""
     path = Path(path)
-    outcome = ImportOutcome(path, dry_run)
-    problems = Problems(path.name)
-    tick = progress or (lambda _message, _fraction: None)
-    tick(f"Opening {path.name}", 0.0)
-    try:
-        mapping = load_mapping(mapping_path)
-    except MappingRefused as exc:
-        outcome.problems = [ImportProblem(Path(mapping_path).name, str(exc))]
-        return outcome
-    try:
+    with import_run(path, dry_run, progress) as run:
+        try:
+            mapping = load_mapping(mapping_path)
+        except MappingRefused as exc:
+            return run.refuse(Path(mapping_path).name, str(exc))
         tool = detect_tool(path) if path.is_file() else None
         if tool is None:
             raise WorkbookRefused("no such file")
@@ -447,27 +443,21 @@ def import_form_export(services: Services, path: str | Path, mapping_path: str |
             raise WorkbookRefused(f"is {'a KoboToolbox XLSX' if tool == 'kobo' else 'an ODK Central CSV'} export, "
                                   f"but {mapping.path.name} is written for {mapping.tool} (form.tool)")
         export = read_kobo(path) if tool == "kobo" else read_odk(path)
-        taken = _review(export, include_unreviewed, problems, outcome.notes)
+        taken = _review(export, include_unreviewed, run.problems, run.outcome.notes)
         try:
             book = FormSheets(export, mapping, taken)
         except MappingRefused as exc:
-            outcome.problems = [ImportProblem(mapping.path.name, str(exc))]
-            return outcome
-        checked = check_workbook(book, services, problems, outcome.notes, tick)
-    except WorkbookRefused as exc:
-        outcome.problems = [ImportProblem(path.name, str(exc))]
-        return outcome
-    if not problems:
-        write_checked(services, checked, problems, outcome, tick)
-    outcome.problems = _in_export_terms(book, problems.items)
+            return run.refuse(mapping.path.name, str(exc))
+        checked = check_workbook(book, services, run.problems, run.outcome.notes, run.tick)
+    if run.refused:
+        return run.outcome
+    outcome = run.outcome
+    if not run.problems:
+        write_checked(services, checked, run.problems, outcome, run.tick)
     outcome.notes[:] = [_note_in_export_terms(book, n) for n in outcome.notes]
     for summary in outcome.sheets:
         summary.changes = [RowChange(_note_in_export_terms(book, c.where), c.ref, c.fields) for c in summary.changes]
-    if outcome.problems:
-        outcome.sheets = []
-        outcome.indicators = []
-    tick("Done", 1.0)
-    return outcome
+    return run.finish(_in_export_terms(book, run.problems.items))
 
 
 def _review(export: FormExport, include_unreviewed: bool, problems: Problems, notes: list[str]) -> list[bool]:

@@ -21,8 +21,9 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, type_coerce
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import NullType
 
 from mou_tracker.db.models import (
     Attendance,
@@ -44,6 +45,7 @@ from mou_tracker.imports import funder_sheets
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
 from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
+from mou_tracker.services.audit import remembered
 from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
 from mou_tracker.services.programme import SaveResult, Services
 from mou_tracker.services.trainings import attendance_ref, one_spacing
@@ -54,6 +56,8 @@ BATCH = 5_000
 CHUNK = 900
 #: batch-written records above which PostgreSQL is asked to refresh its planner statistics
 ANALYZE_ABOVE = 10_000
+#: rows of a register between two progress reports
+TICK_EVERY = 2_000
 #: notes of one kind (spellings kept) listed one by one; the rest are counted
 NOTES_LISTED = 20
 
@@ -62,7 +66,7 @@ def _attrs(spec: S.SheetSpec) -> list[str]:
     return [f.attr for f in spec.fields if f.attr not in ("reason", "grant_code")]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     id: int | None
     name: str
@@ -76,8 +80,11 @@ class Writer:
     """Applies the rows of a ``CheckedWorkbook`` and counts, per sheet, what each row did."""
 
     def __init__(self, services: Services, session: Session, book: CheckedWorkbook, problems: Problems,
-                 progress: Progress, notes: list[str] | None = None, *, dry_run: bool = False) -> None:
+                 progress: Progress, notes: list[str] | None = None, *, dry_run: bool = False,
+                 before_writing: Callable[[], None] | None = None) -> None:
         self.services = services
+        #: called once, just before the first write (an unchanged re-import never calls it)
+        self._before_writing = before_writing
         #: a dry run's transaction is rolled back: the bulk path skips the events nobody would read
         self.audit = not dry_run
         self.session = session
@@ -127,6 +134,7 @@ class Writer:
 
     def _call(self, sheet: SheetInput, row: Row, save: Callable[[], SaveResult]) -> SaveResult | None:
         """One service call; its refusal becomes problems on the row's cells."""
+        self._first_write()
         try:
             result = save()
         except ValidationError as exc:
@@ -139,6 +147,8 @@ class Writer:
     def _bulk(self, kind: str, model: Any, rows: list[dict[str, Any]], ref: str | None, sheet: SheetInput,
               ref_of: Callable[[int, dict[str, Any]], str] | None = None) -> list[int]:
         ids: list[int] = []
+        if rows:
+            self._first_write()
         for i in range(0, len(rows), BATCH):
             batch = rows[i:i + BATCH]
             ids += self.services.bulk_insert(kind, model, batch, ref_attr=ref, ref_of=ref_of, audit=self.audit)
@@ -146,9 +156,14 @@ class Writer:
             self.progress(f"Writing {sheet.name}", 0.4 + 0.5 * min(self._done / self._total, 1.0))
         return ids
 
+    def _first_write(self) -> None:
+        if self._before_writing is not None:
+            before, self._before_writing = self._before_writing, None
+            before()
+
     def _load(self, stmt: Any, keys: int, attrs: list[str]) -> dict[Hashable, dict[str, Any]]:
         out: dict[Hashable, dict[str, Any]] = {}
-        for found in self.session.execute(stmt):
+        for found in self.session.connection().execute(stmt):  # Core: plain rows, no ORM row handling
             key = found[0] if keys == 1 else tuple(found[:keys])
             out[key] = dict(zip(attrs, found[keys:], strict=True))
         return out
@@ -301,17 +316,24 @@ class Writer:
                          .all())
         code_of = {tid: code for code, tid in trainings.items()}
         people: dict[str, _Person] = {}
-        for found in s.execute(
+        for found in s.connection().execute(
                 select(Participant.id, Participant.key, Participant.name, Participant.sex, Participant.agency,
                        Participant.role, Participant.staff_number).where(Participant.partnership_id == self.pid)):
             people[found[1]] = _Person(found[0], *found[2:])
         attended: dict[tuple[int, int], tuple[Any, Any]] = {}
         file_tids = sorted({trainings[c] for r in rows if (c := r.values["training_code"]) in trainings})
+        # a re-import compares every row with its attendance: read them through Core with the scores raw, each
+        # distinct stored score converted once (the ORM's row handling and a Decimal per value took seconds)
+        conn = s.connection()
+        score_type, dialect = Attendance.__table__.c.pre_score.type, conn.dialect
+        score = remembered(lambda value: score_type.process_result_value(value, dialect))
+        raw_pre = type_coerce(Attendance.pre_score, NullType())
+        raw_post = type_coerce(Attendance.post_score, NullType())
         for i in range(0, len(file_tids), CHUNK):
-            for training_id, who, pre, post in s.execute(
-                    select(Attendance.training_id, Attendance.participant_id, Attendance.pre_score,
-                           Attendance.post_score).where(Attendance.training_id.in_(file_tids[i:i + CHUNK]))):
-                attended[(training_id, who)] = (pre, post)
+            for training_id, who, pre, post in conn.execute(
+                    select(Attendance.training_id, Attendance.participant_id, raw_pre, raw_post)
+                    .where(Attendance.training_id.in_(file_tids[i:i + CHUNK]))):
+                attended[(training_id, who)] = (score(pre), score(post))
 
         usable: list[tuple[Row, int]] = []
         for row in rows:
@@ -358,20 +380,26 @@ class Writer:
         first_row: dict[str, int] = {}
         pending: list[tuple[str, int, Any, Any]] = []  # (person key, training id, pre, post) of new attendances
         has_pre, has_post = sheet.has("pre_score"), sheet.has("post_score")
-        for row, tid in usable:
+        spaced: dict[str, str] = {}  # each distinct name's one-spaced form, made once
+        created = unchanged = 0  # the common outcomes, counted here and added to the summary at the end
+        for j, (row, tid) in enumerate(usable):
+            if not j % TICK_EVERY:
+                self._tick(sheet, min(TICK_EVERY, len(usable) - j))
             d = row.values
             key: str = row.person  # type: ignore[assignment]
-            self._tick(sheet)
             person = people.get(key)
+            name = d["name"]
+            given = spaced.get(name)
+            if given is None:
+                given = spaced[name] = one_spacing(name)
             if person is None:
                 attrs = final[key]
-                person = _Person(None, one_spacing(d["name"]), attrs["sex"], attrs["agency"], attrs["role"],
+                person = _Person(None, given, attrs["sex"], attrs["agency"], attrs["role"],
                                  normalise_staff_number(d.get("staff_number")))
                 people[key] = fresh[key] = person
                 first_row[key] = row.number
-            elif one_spacing(d["name"]) != person.name and (key, one_spacing(d["name"])) not in seen_spelling:
-                seen_spelling.add((key, one_spacing(d["name"])))
-                given = one_spacing(d["name"])
+            elif given != person.name and (key, given) not in seen_spelling:
+                seen_spelling.add((key, given))
                 if person.id is not None:
                     spellings.append(f"{sheet.where(row.number, 'name')}: '{given}' is participant "
                                      f"{participant_ref(person.id)}, recorded as '{person.name}'; the recorded name "
@@ -382,13 +410,13 @@ class Writer:
             changed_person = person_changes.pop(key, {}) if row is last_row[key] else {}
             if person.id is None:  # new with this file: its attendances go in with it
                 pending.append((key, tid, d.get("pre_score"), d.get("post_score")))
-                summary.count("created")
+                created += 1
                 continue
             att = attended.get((tid, person.id))
             pre = d.get("pre_score") if has_pre else (att[0] if att else None)
             post = d.get("post_score") if has_post else (att[1] if att else None)
             if att is not None and not changed_person and att[0] == pre and att[1] == post:
-                summary.count("unchanged")  # the common case of a re-import: nothing to build
+                unchanged += 1  # the common case of a re-import: nothing to build
                 continue
             scores = {"pre_score": pre, "post_score": post}
             where = sheet.where(row.number, "name")
@@ -421,6 +449,8 @@ class Writer:
             changed = {**changed_person, **att_diff}
             ref = attendance_ref(d["training_code"], person.id) if att_diff else participant_ref(person.id)
             summary.count("updated", where, ref, {sheet.spec.label_of(a): v for a, v in changed.items()})
+        summary.new += created
+        summary.unchanged += unchanged
         if spellings:
             self.notes += spellings[:NOTES_LISTED]
             if len(spellings) > NOTES_LISTED:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.models import Participant, ParticipantSecret, User
@@ -49,11 +49,13 @@ def is_sealed(value: Any) -> bool:
     return isinstance(value, dict) and SEALED in value
 
 
-def seal(secret: bytes, participant_id: int, attr: str, value: Any) -> Any:
+def seal(secret: bytes | AESGCM, participant_id: int, attr: str, value: Any) -> Any:
+    """``value`` sealed under the person's key (the key's bytes, or an ``AESGCM`` made from them)."""
     if value is None:
         return None
     nonce = os.urandom(12)
-    data = AESGCM(secret).encrypt(nonce, orjson.dumps(value), _aad(participant_id, attr))
+    aes = secret if isinstance(secret, AESGCM) else AESGCM(secret)
+    data = aes.encrypt(nonce, orjson.dumps(value), _aad(participant_id, attr))
     return {SEALED: base64.b64encode(nonce + data).decode()}
 
 
@@ -94,20 +96,23 @@ class Sealer:
 
     def flush(self) -> None:
         if self.pending:
-            self.session.execute(insert(ParticipantSecret), self.pending)
+            from mou_tracker.services.bulk import executemany  # the driver's executemany: thousands at a time
+
+            executemany(self.session, ParticipantSecret.__table__, self.pending)  # type: ignore[arg-type]
             self.pending = []
 
     def seal_changes(self, participant_id: int, changes: dict[str, Any], new: bool = False) -> dict[str, Any]:
         if not any(k in changes for k in PERSONAL_FIELDS):
             return changes
         out = dict(changes)
+        aes: AESGCM | None = None  # one cipher per person and call
         for attr in PERSONAL_FIELDS:
             pair = out.get(attr)
             if pair is None or all(v is None or is_sealed(v) for v in pair):
                 continue
-            secret = self.key_for(participant_id, new)
-            new = False
-            out[attr] = [seal(secret, participant_id, attr, v) if not is_sealed(v) else v for v in pair]
+            if aes is None:
+                aes = AESGCM(self.key_for(participant_id, new))
+            out[attr] = [seal(aes, participant_id, attr, v) if not is_sealed(v) else v for v in pair]
         return out
 
 
