@@ -171,3 +171,25 @@ def export(tool: str, path: Path, submissions: list[dict[str, Any]], **kw: Any) 
     kw.pop("title", None)
     kw.pop("hxl", None)
     return odk_export(path.with_suffix(".zip"), submissions, **kw)
+
+
+# The examples shipped in templates/forms/examples/ ---------------------------------------------------------------
+EXAMPLES = ROOT / "templates" / "forms" / "examples"
+
+
+def write_examples(folder: Path = EXAMPLES) -> list[Path]:
+    """The sample exports a newcomer tries the mapping examples on (docs/reference/import-format.md): an
+    attendance register and a mentoring log, each as a KoboToolbox XLSX and an ODK Central zip. The register
+    holds two approved submissions, a rejected one and one not yet reviewed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for tool in ("kobo", "odk"):
+        out.append(export(tool, folder / f"attendance_register-{tool}", attendance_submissions()))
+        out.append(export(tool, folder / f"mentoring_log-{tool}", mentoring_submissions(), title="Mentoring log",
+                          fields=MENTORING, group=None, **({"form": "mentoring_log"} if tool == "odk" else {})))
+    return out
+
+
+if __name__ == "__main__":  # .venv/bin/python -m tests.imports.form_exports: rewrite the shipped examples
+    for written in write_examples():
+        print(written.relative_to(ROOT))
