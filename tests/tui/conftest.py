@@ -58,6 +58,15 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def laid_out(pilot: Pilot[Any], ready: Any, tries: int = 100) -> None:
+    """Wait (a bounded number of screen refreshes) until ``ready()`` holds: a table's columns are fitted to its
+    width once it has one, which on a loaded machine may come a refresh or two after its screen opened."""
+    for _ in range(tries):
+        if ready():
+            return
+        await pilot.pause(0.02)
+
+
 async def press(pilot: Pilot[Any], *keys: str) -> None:
     for key in keys:
         await pilot.press(key)

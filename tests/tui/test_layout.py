@@ -19,7 +19,7 @@ from mou_tracker.tui.screens.dashboard import DashboardScreen
 from mou_tracker.tui.screens.trainings import TrainingDetail
 from mou_tracker.tui.settings import settings_path
 from mou_tracker.tui.widgets import STATUS_MARK, IndicatorBars, PagedTable, PageTable
-from tests.tui.conftest import make_app, press, rows_of, settle
+from tests.tui.conftest import laid_out, make_app, press, rows_of, settle
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -86,8 +86,12 @@ async def test_tables_use_the_width_and_show_names_whole_where_there_is_room(dem
         await press(pilot, "3")
         paged = app.screen.query_one(PagedTable)
         table = paged.table
-        room = table.size.width - (table.styles.scrollbar_size_vertical if table.show_vertical_scrollbar else 0)
-        assert sum(c.get_render_width(table) for c in table.ordered_columns) == room
+        def room() -> int:
+            return table.size.width - (table.styles.scrollbar_size_vertical if table.show_vertical_scrollbar else 0)
+
+        await laid_out(pilot, lambda: room() > 0 and sum(c.get_render_width(table) for c in table.ordered_columns)
+                       == room())
+        assert room() > 0 and sum(c.get_render_width(table) for c in table.ordered_columns) == room()
         title = next(i for i, c in enumerate(paged.columns) if c.label == "Title")
         titles = [str(table.get_row_at(r)[title]) for r in range(table.row_count)]
         width = table.ordered_columns[title].width
