@@ -7,8 +7,9 @@ then a dry run, the import and a second import of the same file (all unchanged),
 a freshly initialised database, with wall time and peak memory; on SQLite and on a throwaway PostgreSQL.
 In the same run, a raw baseline: the same rows and the same audit events written with the batch path's own
 writes (the driver's executemany; 200-row INSERTs into the triggered audit table on SQLite, COPY on
-PostgreSQL) and no checks, and the import's ratio to it. Under each step, its time per phase. Goals (SQLite): import under 8 s, dry run under 5 s,
-unchanged re-import under 3 s, peak under 400 MB, at most 3x the baseline; PostgreSQL import under 30 s.
+PostgreSQL) and no checks, and the import's ratio to it. Under each step, its time per phase. Goals
+(SQLite): import under 8 s, dry run under 5 s, unchanged re-import under 3 s, peak under 400 MB, at most 3x
+the baseline; PostgreSQL import under 30 s.
 ``--tiny``: 100 trainings and 2,000 rows in a temporary folder; figures printed, no goal checked.
 """
 
