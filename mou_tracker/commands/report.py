@@ -13,8 +13,9 @@ from mou_tracker.cli import DATE, PERIOD, AppContext, cli, default_period, progr
 
 
 @cli.command()
-@click.option("--party", type=click.Choice(["hti", "odpp"], case_sensitive=False),
-              help="Whose report: its template, fiscal-year labels and currency note.")
+@click.option("--party", metavar="hti|odpp|CODE",
+              help="Whose report: its template, fiscal-year labels and currency note (a party of the partnership; "
+                   "one without a template of its own takes the partner template, odpp.xlsx).")
 @click.option("--portfolio", is_flag=True,
               help="The portfolio report of every partnership (HTI's fiscal labels) instead of a party's report.")
 @click.option("--period", type=PERIOD, help="A calendar quarter, e.g. 2025-Q3 (default: the latest ended quarter).")
@@ -34,14 +35,22 @@ def report(app: AppContext, party: str | None, portfolio: bool, period: Any, as_
     if portfolio:
         _portfolio(app, period, as_of, output, include_personal_data)
         return
+    from mou_tracker.errors import NotFound
     from mou_tracker.reports import generate_report
 
     assert party is not None
-    with app.open_app(as_of=as_of) as opened, \
-            progress_bar(f"Writing the {party.upper()} report for {period}", None) as advance:
-        written = generate_report(opened.reader, party=party.lower(), period=period, output=output,
-                                  include_personal_data=include_personal_data, progress=_stepper(advance),
-                                  warn=lambda text: click.echo(f"note: {text}", err=True))
+    with app.open_app(as_of=as_of) as opened:
+        try:
+            info = opened.reader.info()
+        except NotFound:  # as of a day before the partnership: the report says so
+            info = None
+        if info is not None and party.strip().lower() not in {p.code for p in info.parties}:
+            raise click.BadParameter(f"'{party}' is not a party of {info.code} "
+                                     f"(parties: {', '.join(p.code for p in info.parties)})", param_hint="'--party'")
+        with progress_bar(f"Writing the {party.upper()} report for {period}", None) as advance:
+            written = generate_report(opened.reader, party=party.lower(), period=period, output=output,
+                                      include_personal_data=include_personal_data, progress=_stepper(advance),
+                                      warn=lambda text: click.echo(f"note: {text}", err=True))
     click.echo(str(written))
 
 

@@ -22,7 +22,8 @@ from mou_tracker.domain.periods import PeriodError, Quarter
 from mou_tracker.errors import MouError, Problem, ValidationError
 from mou_tracker.outputs import OutputRefused, atomic_output, check_output
 from mou_tracker.reports.fill import TemplateError
-from mou_tracker.reports.profiles import PROFILES, TEMPLATES_ENV, ReportProfile, template_path
+from mou_tracker.reports.profiles import PROFILES, TEMPLATES_ENV, ReportProfile, profile_for, template_path
+from mou_tracker.services.setup import PARTY_CODE
 
 __all__ = ["generate_report", "TemplateError", "TEMPLATES_ENV", "PROFILES"]
 
@@ -51,9 +52,11 @@ def check_period_output(period: Quarter | str, output: Path | str, problems: lis
 
 def _check_arguments(party: str, period: Quarter | str, output: Path | str) -> tuple[ReportProfile, Quarter, Path]:
     problems: list[Problem] = []
-    profile = PROFILES.get(str(party).strip().lower())
-    if profile is None:
-        problems.append(Problem("Party", f"'{party}' is not one of: {', '.join(PROFILES)}"))
+    profile = None
+    if PARTY_CODE.fullmatch(str(party).strip().lower()):
+        profile = profile_for(str(party))
+    else:
+        problems.append(Problem("Party", f"'{party}' is not a party code (hti, odpp, or another party's code)"))
     quarter, out = check_period_output(period, output, problems)
     if problems:
         raise ValidationError(problems)
@@ -103,6 +106,9 @@ def generate_report(reader: Any, *, party: str, period: Quarter | str, output: P
     # Never over the database (or its -wal/-shm/-journal) nor over the template this report is read from.
     check_output(out, suffix=".xlsx", db_file=reader.db_file, inputs=[template])
     wb, notes = _load_template(template)
+    if template.name != profile.template_name:
+        notes.insert(0, f"party {profile.party} has no template of its own ({profile.template_name}): the partner "
+                        f"template {template.name} is used")
     plan = build.plan(wb, profile, include_personal_data, f"template {template}")
     tick = ticker(plan.steps + 3, progress)
     tick()

@@ -52,7 +52,23 @@ PROFILES = {
 }
 
 
+#: the template of a partner party that has none of its own (DCI in a DCI-HTI partnership, say): the national
+#: partner's, which holds the same sheets and placeholders as HTI's
+PARTNER_TEMPLATE = "odpp.xlsx"
+
+
+def profile_for(party: str) -> ReportProfile:
+    """The report profile of a party code: HTI's and ODPP's own, else a partner party's (every sheet)."""
+    code = party.strip().lower()
+    return PROFILES.get(code) or ReportProfile(code, ALL_SHEETS)
+
+
 def template_path(profile: ReportProfile) -> Path:
+    """The party's template: ``<party>.xlsx`` in the templates folder; a party without one of its own takes
+    the partner template (``odpp.xlsx``)."""
     override = os.environ.get(TEMPLATES_ENV)
     folder = Path(override).expanduser() if override else templates_dir()
-    return folder / profile.template_name
+    own = folder / profile.template_name
+    if profile.party in PROFILES or own.is_file():
+        return own
+    return folder / PARTNER_TEMPLATE

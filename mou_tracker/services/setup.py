@@ -25,7 +25,7 @@ from mou_tracker.services.framework import STANDARD_INDICATORS, STANDARD_PARTIES
 from mou_tracker.services.unit_of_work import SaveResult
 
 _PARTNERSHIP_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_PARTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+PARTY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 _PARTY_SPEC = re.compile(r"^\s*([^=\s]+)\s*=\s*(.*?)\s*$", re.S)
 #: a party's profile when its code is a standard one (HTI: fiscal year from 1 October, USD)
 _PROFILES = {p["code"]: p for p in STANDARD_PARTIES}
@@ -76,7 +76,7 @@ def parse_party(spec: str, country: str = "") -> dict[str, Any]:
         if not 1 <= month <= 12:
             raise ValidationError(Problem("--party", f"{code}: fiscal-year start month {month} is not a month "
                                                      "(1-12)"))
-    if not _PARTY_CODE.match(code):
+    if not PARTY_CODE.match(code):
         raise ValidationError(Problem("--party", f"'{code}' is not a party code: lower-case letters, digits, _ "
                                                  "and - (up to 20)"))
     if not name:

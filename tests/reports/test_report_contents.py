@@ -171,7 +171,7 @@ def test_progress_callback_and_return_value(demo_db, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, field, fragment", [
-    ({"party": "donor"}, "Party", "'donor' is not one of: hti, odpp"),
+    ({"party": "the donor"}, "Party", "'the donor' is not a party code"),
     ({"period": "2025-Q7"}, "Period", "not a quarter"),
     ({"output": "report.pdf"}, "Output", "must be an .xlsx file"),
     ({"output": "no/such/folder/r.xlsx"}, "Output", "does not exist"),

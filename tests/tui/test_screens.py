@@ -185,3 +185,22 @@ def test_run_app_refuses_an_unknown_partnership_before_opening(seeded: Any) -> N
 
     with pytest.raises(NotFound, match="no partnership 'NOPE'"):
         run_app(Settings(seeded.db.url, partnership="NOPE", as_of=date(2026, 1, 1)))
+
+
+async def test_reports_offer_the_partnerships_own_parties(seeded: Any) -> None:
+    """A DCI MoU's Reports screen offers HTI's and DCI's reports, not ODPP's."""
+    from textual.widgets import Select
+
+    from mou_tracker.services.setup import parse_party
+
+    seeded.add_partnership(
+        {"code": "DCI-HTI-2026", "name": "Kenya DCI and HTI", "country": "Kenya", "start_date": date(2026, 3, 1)},
+        [parse_party("hti=Human Trafficking Institute:10", "Kenya"),
+         parse_party("dci=Directorate of Criminal Investigations:7", "Kenya")])
+    for code, expected in (("DCI-HTI-2026", ["dci", "hti"]), ("ODPP-HTI-2025", ["hti", "odpp"])):
+        app = make_app(seeded.db, partnership=code)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "7")
+            party = app.screen.query_one("#r-party", Select)
+            assert sorted(value for _label, value in party._options) == expected
+            assert party.value == "hti"

@@ -61,8 +61,9 @@ class ReportsScreen(MouScreen):
         default_period = str(Quarter.latest_ended(self.ctx.reference_day))
         with VerticalScroll(id="report-form"):
             yield Label("Party *", classes="field-label")
-            yield Select([("HTI", "hti"), ("ODPP", "odpp")], value="hti", allow_blank=False, id="r-party",
-                         compact=True)
+            parties = self._parties()
+            yield Select(parties, value="hti" if any(code == "hti" for _, code in parties) else parties[0][1],
+                         allow_blank=False, id="r-party", compact=True)
             yield Label("Period * (a calendar quarter)", classes="field-label")
             yield Input(default_period, placeholder="YYYY-Qn, e.g. 2025-Q3", id="r-period", compact=True)
             yield Static(classes="field-error", id="e-period")
@@ -94,6 +95,14 @@ class ReportsScreen(MouScreen):
         if action in ("generate", "leave_field") and self.generate is None:
             return False
         return super().check_action(action, parameters)
+
+    def _parties(self) -> list[tuple[str, str]]:
+        """The partnership's parties (HTI and ODPP; HTI and DCI for a DCI MoU), each one's report."""
+        try:
+            parties = self.ctx.reader.info().parties
+        except MouError:  # as of a day before the partnership: the report itself will say so
+            parties = ()
+        return [(f"{p.code.upper()}: {p.name}", p.code) for p in parties] or [("HTI", "hti"), ("ODPP", "odpp")]
 
     @staticmethod
     def _default_output(party: str, period: str) -> str:
