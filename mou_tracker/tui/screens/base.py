@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
+from mou_tracker.domain.periods import Quarter
 from mou_tracker.read.views import ListRequest, Page
 from mou_tracker.services.audit import Reason
 from mou_tracker.tui.context import UIContext
@@ -241,3 +242,20 @@ async def open_detail(screen: MouScreen, title: str, rows: Sequence[tuple[str, A
         if delete:
             actions.append(("x", "Delete", "delete"))
     return await screen.app.push_screen_wait(RecordDetail(title, rows, actions))
+
+
+class QuarterScreen(MouScreen):
+    """A screen showing one quarter at a time (``quarter``): `[` and `]` step it, `c` brings back the current
+    one; ``refresh_data`` shows the quarter chosen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quarter = Quarter.of(self.ctx.reference_day)
+
+    def action_quarter(self, step: int) -> None:
+        self.quarter = self.quarter.next() if step > 0 else self.quarter.prev()
+        self.refresh_data()
+
+    def action_current_quarter(self) -> None:
+        self.quarter = Quarter.of(self.ctx.reference_day)
+        self.refresh_data()

@@ -15,11 +15,11 @@ from mou_tracker.domain.periods import Quarter
 from mou_tracker.read.views import Dashboard, MilestoneAlerts, MilestoneRow
 from mou_tracker.services.finance import GrantFigures
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.screens.base import MouScreen
+from mou_tracker.tui.screens.base import QuarterScreen
 from mou_tracker.tui.widgets import IndicatorBars
 
 
-class DashboardScreen(MouScreen):
+class DashboardScreen(QuarterScreen):
     MODE = "dashboard"
     AUTO_FOCUS = "#dash-body"
     BINDINGS = [
@@ -31,7 +31,6 @@ class DashboardScreen(MouScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.quarter = Quarter.of(self.ctx.reference_day)
         self.data: Dashboard | None = None
         self._options: tuple[Quarter, ...] = ()
 
@@ -58,14 +57,6 @@ class DashboardScreen(MouScreen):
         self.load(compute, self._show, cover=self.query_one("#dash-body"))
 
     def action_reload(self) -> None:
-        self.refresh_data()
-
-    def action_quarter(self, step: int) -> None:
-        self.quarter = self.quarter.next() if step > 0 else self.quarter.prev()
-        self.refresh_data()
-
-    def action_current_quarter(self) -> None:
-        self.quarter = Quarter.of(self.ctx.reference_day)
         self.refresh_data()
 
     @on(Select.Changed, "#quarter-select")

@@ -20,7 +20,7 @@ from mou_tracker.domain.periods import Quarter
 from mou_tracker.read.views import ListRequest, Page, Portfolio
 from mou_tracker.services.indicators import Figures
 from mou_tracker.tui import format as fmt
-from mou_tracker.tui.screens.base import MouScreen
+from mou_tracker.tui.screens.base import QuarterScreen
 from mou_tracker.tui.widgets import Col, PagedTable
 
 PERIOD, CUMULATIVE = "period", "cumulative"
@@ -78,7 +78,7 @@ def portfolio_columns(portfolio: Portfolio, which: str) -> list[Col[PortfolioRow
     return cols
 
 
-class PortfolioScreen(MouScreen):
+class PortfolioScreen(QuarterScreen):
     MODE = "portfolio"
     TABLE = "portfolio"
     BINDINGS = [
@@ -92,7 +92,6 @@ class PortfolioScreen(MouScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.quarter = Quarter.of(self.ctx.reference_day)
         self.which = PERIOD
         self.portfolio: Portfolio | None = None
         self.rows: list[PortfolioRow] = []
@@ -109,14 +108,6 @@ class PortfolioScreen(MouScreen):
     def refresh_data(self) -> None:
         quarter = self.quarter
         self.load(lambda: self.ctx.reader.portfolio(quarter), self._show, cover=self.table)
-
-    def action_quarter(self, step: int) -> None:
-        self.quarter = self.quarter.next() if step > 0 else self.quarter.prev()
-        self.refresh_data()
-
-    def action_current_quarter(self) -> None:
-        self.quarter = Quarter.of(self.ctx.reference_day)
-        self.refresh_data()
 
     def action_toggle_cumulative(self) -> None:
         self.which = CUMULATIVE if self.which == PERIOD else PERIOD
