@@ -151,19 +151,21 @@ class Writer:
         self._date_ok: dict[int, tuple[StyleArray, bool]] = {}
 
     def put(self, row: int, col: int, value: Any, style: StyleArray) -> None:
+        value, kind, style = self.typed(value, style)
+        new_cell(self.ws, row, col, style, value, kind)
+
+    def typed(self, value: Any, style: StyleArray) -> tuple[Any, str, StyleArray]:
+        """The cell ``value`` becomes: its stored value, data type and style."""
         kind = type(value)
         if kind is str:
             if value.startswith(FORMULA_TRIGGERS):
                 style = self.styles.derive(style, quote=True)
-            new_cell(self.ws, row, col, style, ooxml_text(value), "s")
-        elif kind in _NUMBERS:
-            new_cell(self.ws, row, col, style, value, "n")
-        elif value is None:
-            new_cell(self.ws, row, col, style)
-        else:
-            self._put_other(row, col, value, style)
+            return ooxml_text(value), "s", style
+        if kind in _NUMBERS or value is None:
+            return value, "n", style
+        return self._typed_other(value, style)
 
-    def _put_other(self, row: int, col: int, value: Any, style: StyleArray) -> None:
+    def _typed_other(self, value: Any, style: StyleArray) -> tuple[Any, str, StyleArray]:
         number_format = None
         if isinstance(value, Fmt):
             value, number_format = value.value, value.number_format
@@ -178,11 +180,10 @@ class Writer:
                 value = value.replace(tzinfo=None)  # every stamp here is UTC; the header says so
             if number_format is None and not self._is_date_style(style):
                 number_format = DEFAULT_FORMATS[DATETIME if isinstance(value, datetime) else DATE]
-            new_cell(self.ws, row, col, self.styles.derive(style, number_format), value, "d")
-            return
+            return value, "d", self.styles.derive(style, number_format)
         if value is not None and not isinstance(value, str | int | Decimal | float):
             value = str(value)
-        self.put(row, col, value, self.styles.derive(style, number_format) if number_format else style)
+        return self.typed(value, self.styles.derive(style, number_format) if number_format else style)
 
     def _is_date_style(self, style: StyleArray) -> bool:
         # keyed by identity: column styles are shared by every cell of their column (and kept alive here)
@@ -190,6 +191,66 @@ class Writer:
         if found is None:
             found = self._date_ok[id(style)] = (style, is_date_format(self.styles.number_format(style)))
         return found[1]
+
+
+@dataclass
+class BulkRows:
+    """A list table's data rows, kept as the values they show until the sheet is saved: ``fastsave`` writes
+    them straight to XML, each value typed by ``writer`` exactly as a cell would be. A report's lists are most
+    of its cells, and building a cell object per value, then walking them to save, was most of the time spent
+    filling and saving. ``materialize`` turns them into cells for any other use (openpyxl's own writer)."""
+
+    writer: Writer
+    first_row: int
+    col0: int
+    styles: list[StyleArray]
+    blanks: list[bool]
+    rows: list[Sequence[Any]]
+
+    def cell(self, row: int, col: int) -> tuple[Any, str, StyleArray] | None:
+        """What the cell at (row, col) holds, as ``Writer.typed`` gives it; None where no cell would be."""
+        k, i = row - self.first_row, col - self.col0
+        if not (0 <= k < len(self.rows) and 0 <= i < len(self.styles)):
+            return None
+        values = self.rows[k]
+        value = values[i] if i < len(values) else None
+        if value is not None:
+            return self.writer.typed(value, self.styles[i])
+        return (None, "n", self.styles[i]) if self.blanks[i] else None
+
+
+def bulk_rows(ws: Worksheet) -> list[BulkRows]:
+    """The worksheet's rows kept as values (see ``BulkRows``), in the order written."""
+    found: list[BulkRows] | None = ws.__dict__.get("_mou_bulk_rows")
+    if found is None:
+        found = ws.__dict__["_mou_bulk_rows"] = []
+    return found
+
+
+def style_at(ws: Worksheet, row: int, col: int) -> StyleArray | None:
+    """The style of the cell at (row, col), whether a cell object or a value kept in ``BulkRows``."""
+    cell = ws._cells.get((row, col))
+    if cell is not None:
+        return cell._style
+    for bulk in bulk_rows(ws):
+        found = bulk.cell(row, col)
+        if found is not None:
+            return found[2]
+    return None
+
+
+def materialize(ws: Worksheet) -> None:
+    """Turn the worksheet's ``BulkRows`` into cells, as ``Writer.put`` writes them."""
+    for bulk in bulk_rows(ws):
+        put = bulk.writer.put
+        for k, values in enumerate(bulk.rows):
+            row = bulk.first_row + k
+            for i, value in enumerate(values):
+                if value is not None:
+                    put(row, bulk.col0 + i, value, bulk.styles[i])
+                elif bulk.blanks[i]:
+                    new_cell(ws, row, bulk.col0 + i, bulk.styles[i])
+    bulk_rows(ws).clear()
 
 
 # Placeholders ----------------------------------------------------------------------------------------------
@@ -375,17 +436,25 @@ def layout_sections(ws: Worksheet, writer: Writer, tables: list[TemplateTable],
         blanks = [shows_when_empty(st) for st in col_styles]
         wrapped = wrapped_columns(ws, col_styles, col0)
         heights: dict[int, float] = {}
+        # a list's rows are kept as values, written out when the sheet is saved; the tracking table's
+        # (repeated quarter blocks) are cells: they are coloured by status and laid out for print after
+        kept: list[Sequence[Any]] | None = [] if t.spec.block is None else None
         for values in rows_of(t.spec):
             row += 1
-            for i, value in enumerate(values):
-                if value is not None:
-                    put(row, col0 + i, value, col_styles[i])
-                elif blanks[i]:
-                    new_cell(ws, row, col0 + i, col_styles[i])
+            if kept is not None:
+                kept.append(values)
+            else:
+                for i, value in enumerate(values):
+                    if value is not None:
+                        put(row, col0 + i, value, col_styles[i])
+                    elif blanks[i]:
+                        new_cell(ws, row, col0 + i, col_styles[i])
             if wrapped:
                 height = wrapped_height(values, wrapped)
                 if height:
                     heights[row] = height
+        if kept:
+            bulk_rows(ws).append(BulkRows(writer, header + 1, col0, col_styles, blanks, kept))
         empty = row == header
         if empty:
             row += 1

@@ -18,6 +18,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.pagebreak import Break, ColBreak
 from openpyxl.worksheet.worksheet import Worksheet
 
+from mou_tracker.reports.fill import style_at
+
 MIN_FONT_PT = 8.0
 DEFAULT_FONT_PT = 11.0
 #: paper (short side, long side) in inches by the sheet's paperSize code (1 Letter, 5 Legal, 8 A3, 9 A4)
@@ -66,9 +68,9 @@ def smallest_font(ws: Worksheet, first_row: int, last_row: int, first_col: int, 
     ids = set()
     for row in range(first_row, min(last_row, first_row + 4) + 1):
         for col in range(first_col, last_col + 1):
-            cell = ws._cells.get((row, col))
-            if cell is not None:
-                ids.add(cell._style.fontId)
+            style = style_at(ws, row, col)
+            if style is not None:
+                ids.add(style.fontId)
     return min((float(fonts[i].sz or DEFAULT_FONT_PT) for i in ids), default=DEFAULT_FONT_PT)
 
 
