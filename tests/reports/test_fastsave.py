@@ -81,3 +81,20 @@ def test_cells_it_leaves_to_openpyxl_and_the_rest_come_out_the_same(tmp_path):
         _odd_workbook(with_formula).save(tmp_path / "openpyxl.xlsx")
         fastsave.save(_odd_workbook(with_formula), tmp_path / "fast.xlsx")
         assert_same_package(tmp_path / "openpyxl.xlsx", tmp_path / "fast.xlsx")
+
+
+def test_a_list_sheet_left_to_openpyxl_still_carries_its_kept_rows(demo_url, tmp_path):
+    """A restyled template may put a comment on a list sheet: that sheet goes through openpyxl's writer, its
+    kept rows made cells first, and comes out as the plain save does."""
+    plain, fast = _report(demo_url, "hti"), _report(demo_url, "hti")
+    for wb in (plain, fast):
+        wb["Trainings"]["A1"].comment = Comment("restyled by the partner", "ODPP")
+    for ws in plain.worksheets:
+        materialize(ws)
+    plain.save(tmp_path / "openpyxl.xlsx")
+    assert bulk_rows(fast["Trainings"])
+    fastsave.save(fast, tmp_path / "fast.xlsx")
+    assert_same_package(tmp_path / "openpyxl.xlsx", tmp_path / "fast.xlsx")
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert any(b"TR-2025-001" in z.read(n) for n in sheets)
