@@ -15,7 +15,7 @@ from openpyxl.comments import Comment
 from mou_tracker.app_root import Settings, open_app
 from mou_tracker.domain.periods import Quarter
 from mou_tracker.reports import _load_template, build, fastsave
-from mou_tracker.reports.fill import bulk_rows, materialize
+from mou_tracker.reports.fill import bulk_rows, materialize, style_at
 from mou_tracker.reports.profiles import PROFILES, template_path
 from tests.reports.conftest import PERIOD
 
@@ -98,3 +98,17 @@ def test_a_list_sheet_left_to_openpyxl_still_carries_its_kept_rows(demo_url, tmp
     with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
         assert any(b"TR-2025-001" in z.read(n) for n in sheets)
+
+
+def test_a_kept_rows_style_is_the_style_its_cell_gets(demo_url):
+    """Print layout reads data rows' fonts before the save (``style_at``): a kept row answers as its cell."""
+    wb = _report(demo_url, "hti")
+    ws = wb["Trainings"]
+    block = bulk_rows(ws)[0]
+    where = [(block.first_row + k, block.col0 + i) for k in range(min(3, len(block.rows)))
+             for i in range(len(block.styles))]
+    before = {rc: style_at(ws, *rc) for rc in where}
+    assert any(s is not None for s in before.values()) and not any(rc in ws._cells for rc in where)
+    materialize(ws)
+    assert not bulk_rows(ws)
+    assert {rc: ws._cells[rc]._style if rc in ws._cells else None for rc in where} == before
