@@ -4,9 +4,11 @@ openpyxl writes each cell through lxml's incremental writer, a few Python calls 
 100,000 cells that is most of the time spent saving. Here each worksheet's ``<sheetData>`` is built as one
 string (the same elements and attributes, in the same order, as ``openpyxl.cell._writer``) and put in place of
 a marker in the sheet's XML that openpyxl wrote; everything else (styles, tables, charts, drawings,
-relationships) is openpyxl's own writer. A sheet holding anything this writer does not handle (a formula, rich
-text, a comment, a hyperlink, a character XML cannot hold) is written by openpyxl's cell writer instead. A test
-checks that both give the same XML (canonical form) for whole reports.
+relationships) is openpyxl's own writer. The rows ``fill`` kept as values (``fill.BulkRows``: a list's data
+rows) are written from those values, as the cells ``fill.materialize`` would make of them. A sheet holding
+anything this writer does not handle (a formula, rich text, a comment, a hyperlink, a character XML cannot
+hold) is written by openpyxl's cell writer instead, its kept rows made cells first. A test checks that both
+give the same XML (canonical form) for whole reports.
 """
 
 from __future__ import annotations
