@@ -84,6 +84,12 @@ _COUNTY_INDEX.update({"muranga": "Murang'a", "taita taveta": "Taita-Taveta", "th
                       "elgeyo marakwet": "Elgeyo-Marakwet", "trans nzoia": "Trans-Nzoia"})
 
 
+def has_kenya_counties(country: str | None) -> bool:
+    """Whether a partnership's places are Kenya's 47 counties: its country is Kenya (the only country whose
+    subdivisions are known here)."""
+    return country is None or " ".join(country.split()).casefold() == "kenya"
+
+
 def canonical_county(value: object) -> str | None:
     """One of Kenya's 47 counties, case-insensitive; "Nairobi City" is Nairobi."""
     if value is None:

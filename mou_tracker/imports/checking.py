@@ -211,7 +211,7 @@ def check_workbook(book: SheetSource, services: Services, problems: Problems, no
                       "start from templates/xlsx/import_template.xlsx")
     refs = References.load(services)
     inputs: dict[str, SheetInput] = {}
-    todo = [spec for spec in S.SHEETS if spec.name in matched]
+    todo = [spec.localised(services.country) for spec in S.SHEETS if spec.name in matched]
     for i, spec in enumerate(todo):
         name = matched[spec.name]
         progress(f"Reading {name}", 0.05 + 0.3 * i / max(len(todo), 1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mou_tracker.domain import codes
-from mou_tracker.services.fields import Field
+from mou_tracker.services.fields import Field, for_country
 from mou_tracker.services.programme import (
     ATTENDANCE_FIELDS,
     BASELINE_FIELDS,
@@ -52,6 +52,13 @@ class SheetSpec:
     @property
     def required(self) -> tuple[Field, ...]:
         return tuple(f for f in self.columns if f.required)
+
+    def localised(self, country: str | None) -> SheetSpec:
+        """The sheet as a partnership in ``country`` takes it (``fields.for_country``: what a county is)."""
+        columns, optional = for_country(self.columns, country), for_country(self.optional, country)
+        if columns == self.columns and optional == self.optional:
+            return self
+        return replace(self, columns=columns, optional=optional)
 
     def field_for(self, header: object) -> Field | None:
         key = header_key(header)

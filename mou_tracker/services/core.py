@@ -4,7 +4,7 @@ ID and the refusal of an ID that is already taken (with the next free ID propose
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from mou_tracker.db.engine import Database
 from mou_tracker.db.models import Partnership, PeriodLock, User
 from mou_tracker.errors import AlreadyExists, NotFound, PermissionDenied, Problem, ValidationError
 from mou_tracker.services.audit import AuditWriter
+from mou_tracker.services.fields import Field, for_country
 from mou_tracker.services.unit_of_work import UnitOfWork
 
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
@@ -88,6 +89,7 @@ class ServiceCore:
         self.read_only = read_only
         self._partnership_code = partnership
         self._partnership_id: int | None = None
+        self._country: str | None = None
         self._clock = clock
         self._uow: UnitOfWork | None = None
 
@@ -156,6 +158,21 @@ class ServiceCore:
 
     def _resolve_in(self, s: Session) -> int:
         return find_partnership(s, self._partnership_code)
+
+    @property
+    def country(self) -> str:
+        """The partnership's country (it decides what a county is: ``fields.for_country``)."""
+        if self._country is None:
+            if self._uow is not None:
+                self._country = self._uow.session.get_one(Partnership, self.partnership_id).country
+            else:
+                with self.db.reading() as s:
+                    self._country = s.get_one(Partnership, self.partnership_id).country
+        return self._country
+
+    def local(self, fields: Sequence[Field]) -> tuple[Field, ...]:
+        """``fields`` as this partnership takes them (``fields.for_country``)."""
+        return for_country(fields, self.country)
 
     def locked_periods(self) -> set[str]:
         with self.db.reading() as s:

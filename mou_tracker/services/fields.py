@@ -3,12 +3,13 @@ workbook's column header), so a message reads the same in the UI, the CLI and an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mou_tracker.domain.codes import canonical, canonical_county
+from mou_tracker.domain.codes import canonical, canonical_county, has_kenya_counties
 from mou_tracker.domain.money import to_decimal
 from mou_tracker.domain.periods import MAX_DATE, MIN_DATE, PeriodError, Quarter, check_date_range
 from mou_tracker.errors import Problem
@@ -24,7 +25,7 @@ TOO_LARGE = Decimal(10) ** 15
 class Field:
     attr: str
     label: str
-    kind: str = "text"  # text | date | decimal | int | code | county | period | currency
+    kind: str = "text"  # text | date | decimal | int | code | county | area | period | currency
     required: bool = False
     vocab: tuple[str, ...] | None = None
     max_len: int = 200
@@ -91,6 +92,10 @@ class Field:
         if value is None:
             raise _Bad(f"'{_short(raw)}' is not one of Kenya's 47 counties")
         return value
+
+    def _parse_area(self, raw: Any) -> str:
+        """A county outside Kenya (a district, a province: see ``for_country``): text, inner spaces collapsed."""
+        return " ".join(self._parse_text(raw).split())
 
     def _parse_currency(self, raw: Any) -> str:
         value = str(raw).strip().upper() if isinstance(raw, str) else ""
@@ -183,6 +188,15 @@ def _exact(raw: Any) -> Decimal | None:
 def _short(raw: Any, limit: int = 40) -> str:
     text = str(raw)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def for_country(fields: Sequence[Field], country: str | None) -> tuple[Field, ...]:
+    """``fields`` as a partnership in ``country`` takes them. A county is one of Kenya's 47 counties in Kenya;
+    elsewhere (Uganda's districts, South Africa's provinces, which are not listed here) it is the place as
+    written, inner spaces collapsed."""
+    if has_kenya_counties(country):
+        return tuple(fields)
+    return tuple(replace(f, kind="area") if f.kind == "county" else f for f in fields)
 
 
 def parse_fields(fields: tuple[Field, ...], values: dict[str, Any], *, partial: bool = False,

@@ -19,9 +19,8 @@ from mou_tracker.services.unit_of_work import SaveResult
 
 
 class SupportWrites(ServiceCore):
-    @staticmethod
-    def _engagement_data(values: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[Problem]]:
-        data, problems = parse_fields(ENGAGEMENT_FIELDS, dict(values), notes=notes)
+    def _engagement_data(self, values: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[Problem]]:
+        data, problems = parse_fields(self.local(ENGAGEMENT_FIELDS), dict(values), notes=notes)
         if data.get("type") == codes.CASE_MENTORING and not data.get("case_ref") and "case_ref" in data:
             problems.append(Problem("Case reference", "is required for Case mentoring"))
         data["case_key"] = case_key(data.get("case_ref"))

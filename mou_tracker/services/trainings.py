@@ -54,7 +54,7 @@ class TrainingWrites(ServiceCore):
     # Trainings ----------------------------------------------------------------------------------------------
     def _training_data(self, values: Mapping[str, Any], problems: list[Problem], notes: list[str]
                        ) -> dict[str, Any]:
-        data, found = parse_fields(TRAINING_FIELDS, dict(values), notes=notes)
+        data, found = parse_fields(self.local(TRAINING_FIELDS), dict(values), notes=notes)
         problems += found
         if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
             problems.append(Problem("End date", f"{data['end_date']} is before the start date {data['start_date']}"))

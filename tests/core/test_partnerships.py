@@ -11,13 +11,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from mou_tracker.cli import cli
-from mou_tracker.db.models import AuditEvent, Indicator, Partnership, Party
+from mou_tracker.db.models import AuditEvent, Engagement, Indicator, Partnership, Party, Training
+from mou_tracker.errors import ValidationError
 from mou_tracker.services import Services
 from mou_tracker.services.framework import STANDARD_INDICATORS
 from mou_tracker.services.signoff import sign_off
 from mou_tracker.services.users import add_user
 from tests.audit.signers import register_signatory
-from tests.helpers import as_user, table_counts, training
+from tests.helpers import as_user, engagement, table_counts, training
+from tests.imports.helpers import write_book
 
 UG = "UG-ODPP-HTI-2026"
 UG_ARGS = ("partnership", "add", UG, "--name", "Uganda ODPP-HTI partnership", "--country", "Uganda", "--start",
@@ -183,3 +185,31 @@ def test_a_party_of_another_partnership_signs_its_quarters(services, db, db_url,
     status = run(db_url, "--partnership", "DCI-HTI-2026", "period", "status", "2025-Q3").stdout
     assert "signed by Directorate of Criminal Investigations (DCI): wanjiku" in status
     assert "Directorate" not in run(db_url, "--partnership", "ODPP-HTI-2025", "period", "status", "2025-Q3").stdout
+
+
+def test_a_county_is_one_of_kenyas_only_in_kenya(two, db, db_url, tmp_path):
+    """A Uganda partnership could record no training: its districts were refused as "not one of Kenya's 47
+    counties". Outside Kenya a county is the place as written (inner spaces collapsed); Kenya keeps its list,
+    in the service layer and in an import alike."""
+    ke, ug = two
+    ug.create_training(training("TR-UG-9", date(2025, 9, 3), county="  Wakiso   District "))
+    ug.create_engagement(engagement("TS-UG-9", date(2025, 9, 4), county="Kampala"))
+    with pytest.raises(ValidationError, match="County: 'Kampala' is not one of Kenya's 47 counties"):
+        ke.create_training(training("TR-KE-9", date(2025, 9, 3), county="Kampala"))
+    with db.reading() as s:
+        places = dict(s.execute(select(Training.code, Training.county).where(Training.code == "TR-UG-9")).all())
+        places |= dict(s.execute(select(Engagement.code, Engagement.county).where(Engagement.code == "TS-UG-9")).all())
+    assert places == {"TR-UG-9": "Wakiso District", "TS-UG-9": "Kampala"}
+
+    book = write_book(tmp_path / "places.xlsx", {"Trainings": [
+        {"Training ID": "TR-UG-10", "Title": "Trial advocacy (Gulu)", "Topic": "Trial advocacy",
+         "Start date": date(2025, 9, 10), "End date": date(2025, 9, 12), "County": "Gulu"}]})
+    before = table_counts(db)
+    refused = run(db_url, "--partnership", "ODPP-HTI-2025", "import", str(book))
+    assert refused.exit_code == 1, refused.output
+    assert "Trainings!F2" in refused.output and "'Gulu' is not one of Kenya's 47 counties" in refused.output
+    assert table_counts(db) == before
+    done = run(db_url, "--partnership", UG, "import", str(book))
+    assert done.exit_code == 0, done.output
+    with db.reading() as s:
+        assert s.execute(select(Training.county).where(Training.code == "TR-UG-10")).scalar_one() == "Gulu"
