@@ -39,7 +39,7 @@ T = TypeVar("T")
 Write = Callable[[Callable[[Reason | None], Any]], Awaitable[Any]]
 GENERAL = "__general__"
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "period": "YYYY-Qn, e.g. 2025-Q3", "currency": "e.g. USD, KES",
-                "county": "one of Kenya's 47 counties (→ completes)"}
+                "county": "one of Kenya's 47 counties (→ completes)", "area": "district, province or county"}
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ async def add(screen: Any, kind: RecordKind[Any], *, open_existing: Callable[[st
     """The kind's Add form (the service's create_*, which refuses an ID that exists); its result or None."""
     assert kind.create is not None
     create = kind.create
-    return await add_form(screen, kind.add_title, form_fields(kind.fields, skip=kind.skip), dict(kind.defaults),
+    return await add_form(screen, kind.add_title, form_fields(screen.ctx.services.local(kind.fields), skip=kind.skip),
+                          dict(kind.defaults),
                           lambda v, r: create(screen, v, r), open_existing=open_existing,
                           note=kind.note if note is None else note,
                           preview=kind.preview(screen) if kind.preview else None,
@@ -89,8 +90,8 @@ async def edit(screen: Any, kind: RecordKind[R], row: R) -> bool:
     """The kind's Edit form for ``row``; True when saved (the screen's data is then reloaded)."""
     assert kind.update is not None
     update = kind.update
-    result = await open_form(screen, kind.title_for_edit(screen, row), form_fields(kind.fields, skip=kind.skip,
-                                                                           locked=kind.locked),
+    result = await open_form(screen, kind.title_for_edit(screen, row), form_fields(
+                                 screen.ctx.services.local(kind.fields), skip=kind.skip, locked=kind.locked),
                              kind.values(screen, row), lambda v, r: update(screen, row, v, r),
                              note=kind.edit_note or kind.note, preview=kind.preview(screen) if kind.preview else None)
     if result is not None:

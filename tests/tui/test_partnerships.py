@@ -203,3 +203,29 @@ async def test_one_partnership_shows_no_portfolio_tab_but_the_key_still_opens_it
         await press(pilot, "0")
         assert isinstance(app.screen, PortfolioScreen)
         assert len(rows_of(app.screen.query_one("#portfolio", PagedTable))) == 12
+
+
+async def test_a_uganda_training_takes_a_district_as_its_county(two: Any) -> None:
+    """The Add form of a partnership outside Kenya offers no Kenyan counties and saves the place as written;
+    in Kenya it still offers the 47 and refuses another place, naming the field."""
+    from textual.widgets import Input
+
+    ke, _ug = two
+    values = dict(code="TR-2025-009", title="Trial advocacy (Gulu)", topic="Trial advocacy",
+                  start_date="2025-09-10", end_date="2025-09-12", county="Gulu")
+    for code, saved in ((UG, True), (KE, False)):
+        app = make_app(ke.db, partnership=code)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "3", "a")
+            form = app.screen
+            county = form.query_one("#f-county", Input)
+            assert (county.suggester is None) is saved
+            assert ("Kenya" in county.placeholder) is not saved
+            await fill(pilot, form, **values)
+            await press(pilot, "ctrl+s")
+            assert (app.screen is not form) is saved
+            if not saved:
+                assert "'Gulu' is not one of Kenya's 47 counties" in str(form.query_one("#e-county", Static).render())
+        with Reader(ke.db, partnership=code) as reader:
+            assert [t.county for t in reader.trainings().rows if t.code == "TR-2025-009"] == (["Gulu"] if saved
+                                                                                               else [])
