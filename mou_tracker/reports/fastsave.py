@@ -14,7 +14,6 @@ give the same XML (canonical form) for whole reports.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -109,10 +108,10 @@ def sheet_data(ws: Any) -> str:
     by_row: dict[int, list[tuple[int, Any]]] = {}
     for (row, col), cell in ws._cells.items():
         by_row.setdefault(row, []).append((col, cell))
-    bulk: dict[int, tuple[BulkRows, Sequence[Any]]] = {}
+    bulk: dict[int, tuple[BulkRows, int]] = {}
     for block in bulk_rows(ws):
-        for k, values in enumerate(block.rows):
-            bulk[block.first_row + k] = (block, values)
+        for k in range(len(block.rows)):
+            bulk[block.first_row + k] = (block, k)
     if bulk and not bulk.keys().isdisjoint(by_row):  # never expected: a list's rows hold only its values
         materialize(ws)
         return sheet_data(ws)
@@ -122,17 +121,10 @@ def sheet_data(ws: Any) -> str:
     for r in sorted(set(by_row) | set(dims.keys()) | set(bulk)):
         attrs = "".join(f' {k}="{_attr(v)}"' for k, v in dims[r]) if r in dims else ""
         if r in bulk:
-            block, values = bulk[r]
+            block, k = bulk[r]
             parts: list[str] = []
-            typed, styles, blanks, col0 = block.writer.typed, block.styles, block.blanks, block.col0
-            for i, value in enumerate(values):
-                if value is not None:
-                    value, kind, style = typed(value, styles[i])
-                elif blanks[i]:
-                    kind, style = "n", styles[i]
-                else:
-                    continue
-                _cell(parts.append, letter_of(col0 + i), r, s_attr_of(style), value, kind, iso_dates, epoch)
+            for col, value, kind, style in block.cells(k):
+                _cell(parts.append, letter_of(col), r, s_attr_of(style), value, kind, iso_dates, epoch)
             if parts:
                 append(f'<row r="{r}"{attrs}>{"".join(parts)}</row>')
             elif r in dims:
@@ -202,6 +194,7 @@ def dimension(ws: Any) -> str:
     for block in bulk_rows(ws):
         blanks = block.blanks
         for k, values in enumerate(block.rows):
+            # the columns ``BulkRows.cells`` yields, without typing the values
             present = [i for i, value in enumerate(values) if value is not None or blanks[i]]
             if present:
                 rows.add(block.first_row + k)

@@ -16,7 +16,7 @@ its text form. ``{{chart:NAME}}`` marks where a chart goes (sized to the merged 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -207,16 +207,24 @@ class BulkRows:
     blanks: list[bool]
     rows: list[Sequence[Any]]
 
+    def cells(self, k: int) -> Iterator[tuple[int, Any, str, StyleArray]]:
+        """The cells row ``first_row + k`` stands for, left to right: (column, value, data type, style) as
+        ``Writer.put`` would make them; an empty value is a cell only where its style shows (a fill, a border)."""
+        typed, styles, blanks, col0 = self.writer.typed, self.styles, self.blanks, self.col0
+        for i, value in enumerate(self.rows[k]):
+            if value is not None:
+                yield (col0 + i, *typed(value, styles[i]))
+            elif blanks[i]:
+                yield col0 + i, None, "n", styles[i]
+
     def cell(self, row: int, col: int) -> tuple[Any, str, StyleArray] | None:
         """What the cell at (row, col) holds, as ``Writer.typed`` gives it; None where no cell would be."""
-        k, i = row - self.first_row, col - self.col0
-        if not (0 <= k < len(self.rows) and 0 <= i < len(self.styles)):
-            return None
-        values = self.rows[k]
-        value = values[i] if i < len(values) else None
-        if value is not None:
-            return self.writer.typed(value, self.styles[i])
-        return (None, "n", self.styles[i]) if self.blanks[i] else None
+        k = row - self.first_row
+        if 0 <= k < len(self.rows):
+            for c, value, kind, style in self.cells(k):
+                if c == col:
+                    return value, kind, style
+        return None
 
 
 def bulk_rows(ws: Worksheet) -> list[BulkRows]:
@@ -242,14 +250,9 @@ def style_at(ws: Worksheet, row: int, col: int) -> StyleArray | None:
 def materialize(ws: Worksheet) -> None:
     """Turn the worksheet's ``BulkRows`` into cells, as ``Writer.put`` writes them."""
     for bulk in bulk_rows(ws):
-        put = bulk.writer.put
-        for k, values in enumerate(bulk.rows):
-            row = bulk.first_row + k
-            for i, value in enumerate(values):
-                if value is not None:
-                    put(row, bulk.col0 + i, value, bulk.styles[i])
-                elif bulk.blanks[i]:
-                    new_cell(ws, row, bulk.col0 + i, bulk.styles[i])
+        for k in range(len(bulk.rows)):
+            for col, value, kind, style in bulk.cells(k):
+                new_cell(ws, bulk.first_row + k, col, style, value, kind)
     bulk_rows(ws).clear()
 
 
