@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from mou_tracker.services.audit import AuditWriter
 from mou_tracker.services.fields import Field, for_country
 from mou_tracker.services.unit_of_work import UnitOfWork
 
+T = TypeVar("T")
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
 
@@ -151,10 +152,14 @@ class ServiceCore:
         return self._partnership_id
 
     def _resolve_partnership(self) -> int:
-        if self._uow is not None:  # inside a write: see what this transaction has written
-            return self._resolve_in(self._uow.session)
+        return self._look_up(self._resolve_in)
+
+    def _look_up(self, read: Callable[[Session], T]) -> T:
+        """``read(session)``: inside a write, in its transaction (it sees what the write has written)."""
+        if self._uow is not None:
+            return read(self._uow.session)
         with self.db.reading() as s:
-            return self._resolve_in(s)
+            return read(s)
 
     def _resolve_in(self, s: Session) -> int:
         return find_partnership(s, self._partnership_code)
@@ -163,11 +168,8 @@ class ServiceCore:
     def country(self) -> str:
         """The partnership's country (it decides what a county is: ``fields.for_country``)."""
         if self._country is None:
-            if self._uow is not None:
-                self._country = self._uow.session.get_one(Partnership, self.partnership_id).country
-            else:
-                with self.db.reading() as s:
-                    self._country = s.get_one(Partnership, self.partnership_id).country
+            pid = self.partnership_id
+            self._country = self._look_up(lambda s: s.get_one(Partnership, pid).country)
         return self._country
 
     def local(self, fields: Sequence[Field]) -> tuple[Field, ...]:
