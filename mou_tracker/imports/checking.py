@@ -33,6 +33,8 @@ HELPER_SHEETS = {"instructions", "lists", "import problems"}
 #: distinct raw values remembered per column, so that repeated codes, dates and IDs are parsed once
 #: (as many as a sheet has rows: a register's 60,000 names repeat, each parsed once)
 PARSE_CACHE = MAX_ROWS
+#: a cell through its field: the value, or the problem; and the note when the value was adjusted
+Parsed = tuple[Any, Problem | None, str | None]
 #: adjusted cells (rates rounded to 10 places) listed one by one per sheet; the rest are counted
 NOTES_LISTED = 20
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -266,9 +268,9 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
         sheet.usable = False
         return sheet
 
-    plan: list[tuple[Field, int, dict[Any, tuple[Any, Problem | None, str | None]]]] = [
-        (f, sheet.columns[f.attr], {}) for f in spec.fields if f.attr in sheet.columns]
-    columns = [ci for _f, ci, _cache in plan]
+    plan: list[tuple[Field, int, dict[Any, Parsed], dict[float, Parsed]]] = [
+        (f, sheet.columns[f.attr], {}, {}) for f in spec.fields if f.attr in sheet.columns]
+    columns = [ci for _f, ci, _cache, _numbers in plan]
     used_formulas: list[str] = []
     adjusted: list[str] = []  # cells whose value was adjusted (a rate rounded to 10 places): never silently
     widest = max(columns)
@@ -288,13 +290,15 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
         number = index + 1
         row = Row(sheet, number, {})
         values = row.values
-        for (f, ci, cache), value in zip(plan, cells, strict=True):
+        for (f, ci, cache, numbers), value in zip(plan, cells, strict=True):
             if special and ci in special:
                 problems.at(sheet.name, number, ci, phrase(f.label, special[ci]))
                 row.ok = False
                 continue
-            # a text cell seen before (the common case) is one look-up
-            hit = (cache.get(value) if value.__class__ is str else None) or _parse_cell(f, cache, value)
+            # a text or number cell seen before (the common case: names, codes, scores) is one look-up
+            cls = value.__class__
+            hit = (cache.get(value) if cls is str else numbers.get(value) if cls is float else None) \
+                or _parse_cell(f, cache, numbers, value)
             if hit[2] is not None:
                 adjusted.append(f"{sheet_ref(sheet.name)}!{column_letter(ci)}{number}: {hit[2]}")
             if hit[1] is not None:
@@ -315,18 +319,21 @@ def read_sheet(spec: SheetSpec, data: SheetData, problems: Problems, notes: list
     return sheet
 
 
-def _parse_cell(f: Field, cache: dict[Any, tuple[Any, Problem | None, str | None]],
-                value: Any) -> tuple[Any, Problem | None, str | None]:
-    """One cell through its field, remembered per distinct raw value (``read_sheet``'s rule)."""
+def _parse_cell(f: Field, cache: dict[Any, Parsed], numbers: dict[float, Parsed], value: Any) -> Parsed:
+    """One cell through its field, remembered per distinct raw value (``read_sheet``'s rule): text in ``cache``,
+    a float as read in ``numbers`` (only floats are keyed there, so 1.0 never meets 1 or True), any other value
+    in ``cache`` keyed with its type (1, 1.0 and True are equal keys)."""
+    raw = value
     if value.__class__ is float:
         value = int(value) if value.is_integer() else Decimal(f"{value:.15g}")
-    # text is the common case; other types are keyed with their type (1, 1.0 and True are equal keys)
     key = value if value.__class__ is str else (value.__class__, value)
     hit = cache.get(key)
     if hit is None:
         hit = f.parse_noted(value)
         if len(cache) < PARSE_CACHE:
             cache[key] = hit
+    if raw.__class__ is float and len(numbers) < PARSE_CACHE:
+        numbers[raw] = hit
     return hit
 
 

@@ -124,3 +124,17 @@ def test_the_batch_writes_still_pass_through_the_append_only_guard(services, db)
         bulk.executemany(uow.session, AuditEvent.__table__, events)
         uow.commit()
     assert snapshot(db) == before and chain_intact(db)
+
+
+def test_a_number_seen_before_is_one_look_up_but_a_yes_no_cell_is_never_taken_for_it(services, db, tmp_path):
+    """The parse cache keys floats apart from other values: 1.0 == 1 == True in Python, yet a TRUE in a score
+    column is refused while the 1s and 1.0s around it read as the number 1."""
+    trainings = [{"Training ID": "TR-1", "Title": "Session", "Topic": "Evidence", "Start date": date(2025, 7, 1),
+                  "End date": date(2025, 7, 2), "County": "Nakuru", "Cost": 1000, "Currency": "USD"}]
+    scores = [1, 1.0, True, 1.0, 1.5]
+    people = [{"Training ID": "TR-1", "Name": f"Person {k}", "Sex": "F", "Agency": "ODPP",
+               "Pre-test score": score, "Post-test score": 2} for k, score in enumerate(scores)]
+    path = write_book(tmp_path / "register.xlsx", {"Trainings": trainings, "Participants": people})
+    outcome = import_workbook(services, path, dry_run=True)
+    assert [(p.where, p.message) for p in outcome.problems] == [
+        ("Participants!G4", "Pre-test score 'True' is not a number")]
