@@ -87,7 +87,8 @@ def describe(f: Field) -> str:
     """What a column takes, in words."""
     values = vocabulary(f)
     if f.kind == "county":
-        return "one of Kenya's 47 counties (drop-down list; 'Nairobi City' is Nairobi)"
+        return ("in a Kenyan partnership, one of Kenya's 47 counties (drop-down list; 'Nairobi City' is Nairobi); "
+                "elsewhere, the district, province or county as written")
     if values:
         return "one of: " + ", ".join(values) + " (drop-down list)"
     if f.kind == "date":
@@ -194,6 +195,10 @@ def _validate(ws: Any, f: Field, letter: str, lists: dict[tuple[str, ...], str],
         return
     dv.errorTitle = f"Check {f.label}"
     dv.showErrorMessage = True
+    if f.kind == "county":
+        # a warning, not a stop: a Uganda or South Africa partnership writes its own places (the import checks
+        # the county against the partnership's country, docs/reference/import-format.md)
+        dv.errorStyle = "warning"
     dv.prompt = describe(f)
     dv.promptTitle = f.label
     dv.showInputMessage = True

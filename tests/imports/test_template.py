@@ -95,6 +95,8 @@ def test_drop_down_lists_on_the_coded_columns_and_date_formats(template):
         source = found[0].formula1.split("!")[1].replace("$", "")
         values = [c.value for row in lists[source] for c in row]
         assert tuple(values) == allowed, (sheet, label)
+        # the county list only warns: outside Kenya a district or province is typed as it is
+        assert (found[0].errorStyle or "stop") == ("warning" if label == "County" else "stop"), (sheet, label)
     for sheet, columns in SPEC_COLUMNS.items():
         ws = template[sheet]
         for i, label in enumerate(columns):
@@ -109,8 +111,10 @@ def test_the_committed_template_is_what_the_builder_makes(template, tmp_path):
     for name in fresh.sheetnames:
         a, b = fresh[name], template[name]
         assert [[c.value for c in r] for r in a.iter_rows()] == [[c.value for c in r] for r in b.iter_rows()], name
-        assert [(dv.type, dv.formula1, str(dv.sqref)) for dv in a.data_validations.dataValidation] == [
-            (dv.type, dv.formula1, str(dv.sqref)) for dv in b.data_validations.dataValidation], name
+        assert [(dv.type, dv.formula1, str(dv.sqref), dv.errorStyle, dv.error)
+                for dv in a.data_validations.dataValidation] == [
+            (dv.type, dv.formula1, str(dv.sqref), dv.errorStyle, dv.error)
+            for dv in b.data_validations.dataValidation], name
 
 
 def test_the_template_filled_with_valid_rows_imports_completely(services, db, tmp_path):
