@@ -22,7 +22,7 @@ from mou_tracker.domain.identity import participant_key
 from mou_tracker.errors import Problem
 from mou_tracker.imports import sheets as S
 from mou_tracker.imports.outcome import ImportProblem
-from mou_tracker.imports.reader import MAX_ROWS, SheetData, SheetTab, column_letter
+from mou_tracker.imports.reader import MAX_ROWS, SheetData, SheetTab, TooLarge, column_letter
 from mou_tracker.imports.sheets import SheetSpec, spec_for
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.fields import Field
@@ -183,7 +183,7 @@ class SheetSource(Protocol):
 
     tabs: list[SheetTab]
 
-    def read(self, name: str) -> SheetData | int: ...
+    def read(self, name: str) -> SheetData | TooLarge: ...
 
 
 def check_workbook(book: SheetSource, services: Services, problems: Problems, notes: list[str],
@@ -218,9 +218,8 @@ def check_workbook(book: SheetSource, services: Services, problems: Problems, no
         name = matched[spec.name]
         progress(f"Reading {name}", 0.05 + 0.3 * i / max(len(todo), 1))
         data = book.read(name)
-        if isinstance(data, int):
-            problems.at(name, 1, 0, f"the sheet holds {data:,} rows; one import takes at most {MAX_ROWS:,} "
-                                    "rows per sheet: split the file")
+        if isinstance(data, TooLarge):
+            problems.at(name, 1, 0, f"the sheet {data.message}")
             inputs[spec.name] = SheetInput(spec, name, usable=False)
             continue
         inputs[spec.name] = read_sheet(spec, data, problems, notes)

@@ -35,6 +35,7 @@ from mou_tracker.imports.reader import (
     MB,
     SheetData,
     SheetTab,
+    TooLarge,
     Workbook,
     WorkbookRefused,
     column_index,
@@ -146,9 +147,8 @@ def read_kobo(path: Path) -> FormExport:
             if not tab.worksheet:
                 continue
             data = book.read(tab.name)
-            if isinstance(data, int):
-                raise WorkbookRefused(f"sheet {tab.name} holds {data:,} rows; at most {MAX_ROWS:,} can be "
-                                      "imported at once")
+            if isinstance(data, TooLarge):
+                raise WorkbookRefused(f"sheet {tab.name} {data.message}")
             if not data.rows:
                 continue
             headers = [_text(h) for h in data.rows[0]]

@@ -28,6 +28,9 @@ MAX_TOTAL_BYTES = 2048 * MB
 BOMB_RATIO = 200
 #: data rows per sheet in one import (the benchmark imports 200,000 participant rows)
 MAX_ROWS = 300_000
+#: cells in the rectangle from A1 to a sheet's last row and column: the reader builds that whole rectangle,
+#: so one stray value far to the right or far below would otherwise take gigabytes (XFD20000: 10 GB)
+MAX_CELLS = MAX_ROWS * 40
 #: the longest text an Excel cell can hold
 EXCEL_TEXT_LIMIT = 32_767
 
@@ -42,6 +45,8 @@ _ERROR = re.compile(rb"""\st=["']e["']""")
 _TEXT_RESULT = re.compile(rb"""\st=["']str["']""")
 _CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,7})["']""")
 _CACHED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>(.*?)</(?:\w+:)?v>", re.S)
+#: a cell in column AA or beyond that is not an empty self-closing ``<c .../>`` (which the reader skips)
+_WIDE_CELL = re.compile(rb"""r=["']([A-Z]{2,3})[0-9]{1,7}["'][^>]*(?<!/)>""")
 
 
 class WorkbookRefused(Exception):
@@ -53,6 +58,13 @@ class SheetTab:
     name: str
     visible: bool
     worksheet: bool  # False for chart sheets, dialog and macro sheets
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A sheet that is not loaded: what is wrong, as the rest of a sentence ("the sheet holds ...")."""
+
+    message: str
 
 
 @dataclass
@@ -119,14 +131,17 @@ class Workbook:
         self._zip.close()
         self._book.close()
 
-    def read(self, name: str) -> SheetData | int:
-        """The sheet's values, or the number of rows when it holds more than ``MAX_ROWS`` (nothing is loaded)."""
+    def read(self, name: str) -> SheetData | TooLarge:
+        """The sheet's values; or, when it is too large to load (more than ``MAX_ROWS`` rows, or a cell so far
+        out that the rectangle up to it exceeds ``MAX_CELLS``), why (nothing is loaded)."""
         part = self._parts.get(name)
         has_formulas = has_errors = False
         if part is not None:
-            filled, has_formulas, has_errors = _scan(self._zip, part, name)
-            if filled > MAX_ROWS + 1:
-                return filled - 1  # the rows below the header
+            scan = _scan(self._zip, part, name)
+            has_formulas, has_errors = scan.formulas, scan.errors
+            too_large = scan.too_large()
+            if too_large is not None:
+                return too_large
         from python_calamine import CalamineError
 
         try:
@@ -306,15 +321,42 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _scan(zf: zipfile.ZipFile, part: str, sheet: str) -> tuple[int, bool, bool]:
-    """Stream the sheet's XML once: (rows holding cells, holds a formula, holds an error value).
+@dataclass
+class Scan:
+    """What one pass over a sheet's XML found."""
+
+    rows: int = 0  # rows holding cells, the header included
+    formulas: bool = False
+    errors: bool = False
+    last_row: int = 0  # the row of the last cell that holds something (0: none found)
+    widest: int = 26  # the columns up to the rightmost cell that holds something (26 while none is past Z)
+
+    def too_large(self) -> TooLarge | None:
+        if self.rows > MAX_ROWS + 1:
+            return TooLarge(f"holds {self.rows - 1:,} rows; one import takes at most {MAX_ROWS:,} rows per sheet: "
+                            "split the file")
+        if self.last_row > MAX_ROWS + 1:
+            return TooLarge(f"has a cell far below its table, in row {self.last_row:,}; one import takes at most "
+                            f"{MAX_ROWS:,} rows per sheet: delete the rows below the table (select them, right-click "
+                            "> Delete) and save the file")
+        if self.last_row * self.widest > MAX_CELLS:
+            return TooLarge(f"has a cell far to the right of its table, in column {column_letter(self.widest - 1)}, "
+                            f"so that it spans {self.last_row * self.widest:,} cells (at most {MAX_CELLS:,} are read): "
+                            "delete the columns beside the table (select them, right-click > Delete) and save the file")
+        return None
+
+
+def _scan(zf: zipfile.ZipFile, part: str, sheet: str) -> Scan:
+    """Stream the sheet's XML once: rows holding cells, whether it holds a formula or an error value, and how far
+    its cells reach (the reader builds the whole rectangle from A1 to the last row and column).
 
     Plain substring counts, not XML parsing: a 300 MB sheet takes about a second. Rows are counted by their
-    closing tags, so the blank rows Excel writes for row formatting (``<row r="9" s="1"/>``) do not count.
+    closing tags, so the blank rows Excel writes for row formatting (``<row r="9" s="1"/>``) do not count. How
+    far the cells reach: the last cell of each 4 MB piece (rows come in order) and any cell past column Z, each
+    unless it is an empty ``<c .../>``, which the reader skips as well.
     """
-    rows = 0
+    scan = Scan()
     size = 0
-    formulas = errors = False
     tail = b""
     try:
         with zf.open(part) as fh:
@@ -324,15 +366,37 @@ def _scan(zf: zipfile.ZipFile, part: str, sheet: str) -> tuple[int, bool, bool]:
                     raise WorkbookRefused(f"sheet {sheet} unpacks to more than {MAX_SHEET_XML_BYTES // MB:,} MB; "
                                           "split the file")
                 window = tail + chunk
-                rows += window.count(b"</row>") - tail.count(b"</row>")
-                formulas = formulas or b"<f>" in window or b"<f " in window
-                errors = errors or b' t="e"' in window or b" t='e'" in window
-                tail = window[-8:]
+                scan.rows += window.count(b"</row>") - tail.count(b"</row>")
+                # (one pass for "<f" first: most sheets hold no formula at all)
+                scan.formulas = scan.formulas or (b"<f" in window and (b"<f>" in window or b"<f " in window))
+                scan.errors = scan.errors or b' t="e"' in window or b" t='e'" in window
+                wide = set(_WIDE_CELL.findall(window))
+                if wide:
+                    scan.widest = max(scan.widest, *(column_index(w.decode()) + 1 for w in wide))
+                scan.last_row = max(scan.last_row, _last_filled_row(window))
+                tail = window[-32:]
     except KeyError:
-        return 0, False, False
+        return Scan()
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise WorkbookRefused(f"is damaged: sheet {sheet} cannot be unpacked ({exc})") from None
-    return rows, formulas, errors
+    return scan
+
+
+def _last_filled_row(window: bytes, tries: int = 64) -> int:
+    """The row of the last cell in ``window`` that is not an empty ``<c .../>`` (0 when none is found among the
+    last ``tries`` references)."""
+    end = len(window)
+    for _ in range(tries):
+        at = window.rfind(b" r=", 0, end)
+        if at < 0:
+            return 0
+        ref = _CELL_REF.match(window, at)
+        if ref is not None:
+            close = window.find(b">", ref.end())
+            if close < 0 or window[close - 1:close] != b"/":
+                return int(ref.group(2))
+        end = at
+    return 0
 
 
 def _formulas_and_errors(zf: zipfile.ZipFile, part: str) -> tuple[dict[tuple[int, int], bool],

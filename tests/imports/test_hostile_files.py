@@ -111,6 +111,41 @@ def test_a_sheet_with_a_million_rows_is_refused_quickly(services, tmp_path):
     assert time.perf_counter() - started < 20
 
 
+def one_far_cell(rows: list[list], far: str, cell: str = '<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>',
+                 text: str = "note") -> str:
+    """A sheet of ``rows`` (from row 1) and one more cell at ``far`` (XFD20000), as XML."""
+    body = "".join(sheet_xml(rows)).removesuffix("</sheetData></worksheet>")
+    row = int("".join(ch for ch in far if ch.isdigit()))
+    return f'{body}<row r="{row}">{cell.format(ref=far, text=text)}</row></sheetData></worksheet>'
+
+
+@pytest.mark.parametrize(("far", "message"), [
+    ("XFD20000", "the sheet has a cell far to the right of its table, in column XFD, so that it spans 327,680,000 "
+                 "cells (at most 12,000,000 are read): delete the columns beside the table (select them, "
+                 "right-click > Delete) and save the file"),
+    ("H1000000", "the sheet has a cell far below its table, in row 1,000,000; one import takes at most 300,000 rows "
+                 "per sheet: delete the rows below the table (select them, right-click > Delete) and save the file"),
+])
+def test_one_stray_value_far_from_the_table_is_refused_before_it_is_loaded(services, tmp_path, far, message):
+    """The reader builds the whole rectangle up to the last cell: a note typed in XFD20000 would take 10 GB
+    (the process used to die in the reader's allocation). It is refused, quickly, naming what to delete."""
+    rows = [HEADERS["Trainings"][:6], TRAINING]
+    path = raw_xlsx(tmp_path / "stray.xlsx", {"Trainings": [one_far_cell(rows, far)]})
+    started = time.perf_counter()
+    assert refused(services, path) == [f"Trainings!A1: {message}"]
+    assert time.perf_counter() - started < 10
+
+
+def test_empty_formatted_cells_far_out_and_a_few_extra_columns_are_read_as_usual(services, tmp_path):
+    """What the reader skips (a formatted, empty ``<c s="1"/>`` in XFD20000) is no reason to refuse, nor are the
+    user's own columns up to AZ."""
+    rows = [[*HEADERS["Trainings"][:6], *([None] * 45), "My notes"], [*TRAINING, *([None] * 45), "kept apart"]]
+    path = raw_xlsx(tmp_path / "formatted.xlsx",
+                    {"Trainings": [one_far_cell(rows, "XFD20000", cell='<c r="{ref}" s="0"/>')]})
+    outcome = import_workbook(services, path)
+    assert outcome.ok and outcome.sheet("Trainings").new == 1
+
+
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(services, tmp_path):
     path = raw_xlsx(tmp_path / "bomb.xlsx", {"Trainings": sheet_xml([HEADERS["Trainings"]])},
                     extra_parts={"xl/media/padding.xml": b" " * (40 << 20)})
