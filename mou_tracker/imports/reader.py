@@ -336,13 +336,14 @@ class Scan:
             return TooLarge(f"holds {self.rows - 1:,} rows; one import takes at most {MAX_ROWS:,} rows per sheet: "
                             "split the file")
         if self.last_row > MAX_ROWS + 1:
-            return TooLarge(f"has a cell far below its table, in row {self.last_row:,}; one import takes at most "
-                            f"{MAX_ROWS:,} rows per sheet: delete the rows below the table (select them, right-click "
-                            "> Delete) and save the file")
+            return TooLarge(f"reaches row {self.last_row:,} (one import takes at most {MAX_ROWS:,} rows per sheet): "
+                            "if something was typed far below the table, delete those rows (select them, right-click "
+                            "> Delete) and save the file; otherwise split the file")
         if self.last_row * self.widest > MAX_CELLS:
-            return TooLarge(f"has a cell far to the right of its table, in column {column_letter(self.widest - 1)}, "
-                            f"so that it spans {self.last_row * self.widest:,} cells (at most {MAX_CELLS:,} are read): "
-                            "delete the columns beside the table (select them, right-click > Delete) and save the file")
+            return TooLarge(f"spans {self.last_row * self.widest:,} cells, from A1 to column "
+                            f"{column_letter(self.widest - 1)} and row {self.last_row:,} (one import reads at most "
+                            f"{MAX_CELLS:,}): if something was typed far to the right of the table, delete those "
+                            "columns (select them, right-click > Delete) and save the file; otherwise split the file")
         return None
 
 

@@ -120,11 +120,12 @@ def one_far_cell(rows: list[list], far: str, cell: str = '<c r="{ref}" t="inline
 
 
 @pytest.mark.parametrize(("far", "message"), [
-    ("XFD20000", "the sheet has a cell far to the right of its table, in column XFD, so that it spans 327,680,000 "
-                 "cells (at most 12,000,000 are read): delete the columns beside the table (select them, "
-                 "right-click > Delete) and save the file"),
-    ("H1000000", "the sheet has a cell far below its table, in row 1,000,000; one import takes at most 300,000 rows "
-                 "per sheet: delete the rows below the table (select them, right-click > Delete) and save the file"),
+    ("XFD20000", "the sheet spans 327,680,000 cells, from A1 to column XFD and row 20,000 (one import reads at most "
+                 "12,000,000): if something was typed far to the right of the table, delete those columns (select "
+                 "them, right-click > Delete) and save the file; otherwise split the file"),
+    ("H1000000", "the sheet reaches row 1,000,000 (one import takes at most 300,000 rows per sheet): if something "
+                 "was typed far below the table, delete those rows (select them, right-click > Delete) and save the "
+                 "file; otherwise split the file"),
 ])
 def test_one_stray_value_far_from_the_table_is_refused_before_it_is_loaded(services, tmp_path, far, message):
     """The reader builds the whole rectangle up to the last cell: a note typed in XFD20000 would take 10 GB
