@@ -43,10 +43,11 @@ _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _FORMULA = re.compile(rb"<f[\s>/]")
 _ERROR = re.compile(rb"""\st=["']e["']""")
 _TEXT_RESULT = re.compile(rb"""\st=["']str["']""")
-_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,7})["']""")
+_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,10})["']""")
+_ROW_REF = re.compile(rb"""\sr=["']([0-9]{1,10})["']""")
 _CACHED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>(.*?)</(?:\w+:)?v>", re.S)
 #: a cell in column AA or beyond that is not an empty self-closing ``<c .../>`` (which the reader skips)
-_WIDE_CELL = re.compile(rb"""r=["']([A-Z]{2,3})[0-9]{1,7}["'][^>]*(?<!/)>""")
+_WIDE_CELL = re.compile(rb"""r=["']([A-Z]{2,3})[0-9]{1,10}["'][^>]*(?<!/)>""")
 
 
 class WorkbookRefused(Exception):
@@ -384,20 +385,43 @@ def _scan(zf: zipfile.ZipFile, part: str, sheet: str) -> Scan:
 
 
 def _last_filled_row(window: bytes, tries: int = 64) -> int:
-    """The row of the last cell in ``window`` that is not an empty ``<c .../>`` (0 when none is found among the
-    last ``tries`` references)."""
+    """The row of the last cell in ``window`` that is not an empty ``<c .../>``, or of the last ``<row r="N">``
+    that is not an empty ``<row .../>`` (its cells may leave out their references); 0 when none is found among
+    the last ``tries`` references."""
     end = len(window)
     for _ in range(tries):
         at = window.rfind(b" r=", 0, end)
         if at < 0:
             return 0
-        ref = _CELL_REF.match(window, at)
-        if ref is not None:
-            close = window.find(b">", ref.end())
-            if close < 0 or window[close - 1:close] != b"/":
-                return int(ref.group(2))
+        close = window.find(b">", at)
+        filled = close < 0 or window[close - 1:close] != b"/"
+        cell = _CELL_REF.match(window, at)
+        if cell is not None and filled:
+            return int(cell.group(2))
+        row = _ROW_REF.match(window, at) if cell is None else None
+        if row is not None and filled and window.startswith(b"<row", window.rfind(b"<", 0, at)) \
+                and _holds_a_value(window, close + 1, window.find(b"</row>", close)):
+            return int(row.group(1))
         end = at
     return 0
+
+
+def _holds_a_value(window: bytes, start: int, stop: int, tries: int = 64) -> bool:
+    """Whether a row's content (``window[start:stop]``; ``stop`` -1 when the row goes on past the window) holds
+    a cell that is not an empty ``<c .../>``; when in doubt, yes."""
+    if stop < 0:
+        return True
+    at = start
+    for _ in range(tries):
+        at = window.find(b"<c", at, stop)
+        if at < 0:
+            return False
+        if window[at + 2:at + 3] in (b">", b" ", b"\t", b"\n", b"\r"):
+            close = window.find(b">", at, stop)
+            if close < 0 or window[close - 1:close] != b"/":
+                return True
+        at += 2
+    return True
 
 
 def _formulas_and_errors(zf: zipfile.ZipFile, part: str) -> tuple[dict[tuple[int, int], bool],

@@ -137,6 +137,28 @@ def test_one_stray_value_far_from_the_table_is_refused_before_it_is_loaded(servi
     assert time.perf_counter() - started < 10
 
 
+FAR_BELOW = ("the sheet reaches row {row} (one import takes at most 300,000 rows per sheet): if something was typed "
+             "far below the table, delete those rows (select them, right-click > Delete) and save the file; "
+             "otherwise split the file")
+
+
+@pytest.mark.parametrize(("last_row", "row"), [
+    ('<row r="99999999"><c r="A99999999" t="inlineStr"><is><t>x</t></is></c></row>', "99,999,999"),
+    ('<row r="5000000"><c t="inlineStr"><is><t>x</t></is></c></row>', "5,000,000"),  # a cell without its reference
+    ('<row r="5000000" s="1" customFormat="1"/>', None),  # a formatted, empty row
+    ('<row r="5000000"><c r="A5000000" s="1"/></row>', None),  # a formatted, empty cell
+    ('<row r="5000000" spans="1:2"><c s="1"/><c s="2"/></row>', None),
+])
+def test_how_far_down_a_sheet_reaches_counts_only_what_the_reader_loads(services, tmp_path, last_row, row):
+    rows = "".join(sheet_xml([HEADERS["Trainings"][:6], TRAINING])).removesuffix("</sheetData></worksheet>")
+    path = raw_xlsx(tmp_path / "far.xlsx", {"Trainings": [rows, last_row, "</sheetData></worksheet>"]})
+    if row is None:
+        outcome = import_workbook(services, path)
+        assert outcome.ok and outcome.sheet("Trainings").new == 1
+    else:
+        assert refused(services, path) == [f"Trainings!A1: {FAR_BELOW.format(row=row)}"]
+
+
 def test_empty_formatted_cells_far_out_and_a_few_extra_columns_are_read_as_usual(services, tmp_path):
     """What the reader skips (a formatted, empty ``<c s="1"/>`` in XFD20000) is no reason to refuse, nor are the
     user's own columns up to AZ."""
