@@ -393,17 +393,25 @@ def _last_filled_row(window: bytes, tries: int = 64) -> int:
         at = window.rfind(b" r=", 0, end)
         if at < 0:
             return 0
-        close = window.find(b">", at)
-        filled = close < 0 or window[close - 1:close] != b"/"
+        close = _tag_end(window, at, len(window))
         cell = _CELL_REF.match(window, at)
-        if cell is not None and filled:
+        if cell is not None and close is not None:
             return int(cell.group(2))
         row = _ROW_REF.match(window, at) if cell is None else None
-        if row is not None and filled and window.startswith(b"<row", window.rfind(b"<", 0, at)) \
-                and _holds_a_value(window, close + 1, window.find(b"</row>", close)):
+        if row is not None and close is not None and window.startswith(b"<row", window.rfind(b"<", 0, at)) \
+                and (close < 0 or _holds_a_value(window, close + 1, window.find(b"</row>", close))):
             return int(row.group(1))
         end = at
     return 0
+
+
+def _tag_end(window: bytes, at: int, stop: int) -> int | None:
+    """Where the tag around ``at`` ends (its ``>``); ``None`` when it is an empty ``<... />``, -1 when the tag
+    goes on past ``stop`` (taken as holding something: the safe side)."""
+    close = window.find(b">", at, stop)
+    if close >= 0 and window[close - 1:close] == b"/":
+        return None
+    return close
 
 
 def _holds_a_value(window: bytes, start: int, stop: int, tries: int = 64) -> bool:
@@ -416,10 +424,8 @@ def _holds_a_value(window: bytes, start: int, stop: int, tries: int = 64) -> boo
         at = window.find(b"<c", at, stop)
         if at < 0:
             return False
-        if window[at + 2:at + 3] in (b">", b" ", b"\t", b"\n", b"\r"):
-            close = window.find(b">", at, stop)
-            if close < 0 or window[close - 1:close] != b"/":
-                return True
+        if window[at + 2:at + 3] in (b">", b" ", b"\t", b"\n", b"\r") and _tag_end(window, at, stop) is not None:
+            return True
         at += 2
     return True
 
