@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.tui.conftest import make_app, press, settle
+from mou_tracker.tui.screens.milestones import MilestoneDetail
+from mou_tracker.tui.widgets import PageTable
+from tests.tui.conftest import laid_out, make_app, press, settle
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -93,7 +95,12 @@ def test_milestone_detail(demo_db: Any, snap_compare: Any) -> None:
     app = make_app(demo_db)
 
     async def run_before(pilot: Any) -> None:
-        await press(pilot, "5", "down", "down", "enter")  # M03: re-planned, then completed late
+        await press(pilot, "5")
+        # the rows take the keys once the table has the focus and its rows, which on a loaded machine may come
+        # a refresh or two after the screen opened (CI once showed the list, the detail never opened)
+        await laid_out(pilot, lambda: isinstance(app.focused, PageTable) and app.focused.row_count > 2)
+        await press(pilot, "down", "down", "enter")  # M03: re-planned, then completed late
+        await laid_out(pilot, lambda: isinstance(app.screen, MilestoneDetail))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
