@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -118,6 +118,9 @@ class Field:
             value = raw.date()
         elif isinstance(raw, date):
             value = raw
+        elif isinstance(raw, time):  # what the reader makes of a date cell holding a number below 1
+            raise _Bad(f"holds a number below 1 (negative or a fraction of a day), which is no day of the calendar "
+                       f"(it reads as the time {raw:%H:%M}); write the date as YYYY-MM-DD")
         elif isinstance(raw, str):
             try:
                 value = date.fromisoformat(raw)

@@ -273,3 +273,16 @@ def test_nothing_but_foreign_sheets(services, tmp_path):
     assert refused(services, tmp_path / "other.xlsx")[0].startswith(
         "other.xlsx: holds none of the import sheets (Trainings, Participants, Engagements, Milestones, Results, "
         "Targets, Baselines, Narratives, Grant, Budget, Disbursements, Expenditures, Commitments, Developments)")
+
+
+def test_a_date_cell_holding_a_number_below_one_is_named_as_such(services, tmp_path):
+    """The reader turns a date cell holding -5 or 0.5 into a time of day; the message says what happened."""
+    path = write_book(tmp_path / "serial.xlsx", {"Trainings": sample_sheets()["Trainings"]})
+    wb = load_workbook(path)
+    for row, serial in ((2, -5), (3, 0.5)):
+        wb["Trainings"].cell(row=row, column=4, value=serial).number_format = "yyyy-mm-dd"
+    wb.save(path)
+    assert refused(services, path) == [
+        f"Trainings!D{row}: Start date holds a number below 1 (negative or a fraction of a day), which is no day "
+        f"of the calendar (it reads as the time {shown}); write the date as YYYY-MM-DD"
+        for row, shown in ((2, "00:00"), (3, "12:00"))]
