@@ -31,6 +31,21 @@ def _yes(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y")
 
 
+def _check_places(ind: Indicator, value: Decimal) -> None:
+    """A manual value has no more decimal places than its indicator shows (``decimals``): the figures would
+    otherwise round it, silently, and a sum indicator's quarters would no longer add up to its cumulative."""
+    places = ind.decimals or 0
+    if value == value.quantize(Decimal(1).scaleb(-places)):
+        return
+    shown = format(value.normalize(), "f")
+    if places == 0:
+        message = f"{shown} is not a whole number; indicator {ind.code} counts {ind.unit} in whole numbers"
+    else:
+        message = (f"{shown} has more than {places} decimal place{'s' if places > 1 else ''}; indicator {ind.code} "
+                   f"is kept to {places}")
+    raise ValidationError(Problem("Value", message))
+
+
 def check_bands(low: Decimal, high: Decimal) -> None:
     if low > D100 or high < D100:
         raise ValidationError(Problem("Band low (%)", f"bands must surround 100 % (low {low} ≤ 100 ≤ high {high})"))
@@ -121,6 +136,7 @@ class ResultWrites(ServiceCore):
                                                                  "records; it takes no manual value"))
             if ind.kind == "sum" and data["value"] < 0 and ind.higher_is_better:
                 raise ValidationError(Problem("Value", f"{data['value']} is negative; a count cannot be"))
+            _check_places(ind, data["value"])
             r = uow.session.execute(select(Result).where(Result.indicator_id == ind.id,
                                                          Result.period == data["period"])).scalar()
             ref = f"{ind.code}@{data['period']}"

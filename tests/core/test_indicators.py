@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from mou_tracker.domain.periods import Quarter
+from mou_tracker.errors import ValidationError
 from mou_tracker.services import Reason
 from mou_tracker.services.indicators import IndicatorEngine
 from tests.helpers import attendee, engagement, milestone, training
@@ -159,3 +160,18 @@ def test_json_shape_is_exactly_the_spec(services, db):
     assert (money["period_target"], money["period_actual"], money["status"]) == (1000.5, 0, "below_target")
     level = next(i for i in data["indicators"] if i["code"] == "1.4")
     assert level["period_actual"] is None and level["status"] == "no_target"
+
+
+def test_a_manual_value_is_never_rounded_to_its_indicators_places(services, db):
+    """2.5 cases would show as 3 in two quarters and 5 cumulative: refused instead, naming the rule."""
+    with pytest.raises(ValidationError) as refused:
+        services.set_result("OC1", "2025-Q3", "2.5")
+    assert refused.value.lines() == ["Value: 2.5 is not a whole number; indicator OC1 counts cases in whole numbers"]
+    services.create_indicator({"code": "X1", "name": "Share of files reviewed", "unit": "%", "kind": "level",
+                               "decimals": 1})
+    services.set_result("X1", "2025-Q3", "12.5")
+    with pytest.raises(ValidationError, match=r"12.25 has more than 1 decimal place; indicator X1 is kept to 1"):
+        services.set_result("X1", "2025-Q3", "12.25")
+    services.set_result("OC1", "2025-Q3", "4.00")  # a whole number written with decimals is whole
+    assert figures(services, db, Q3, "OC1").period_actual == 4
+    assert figures(services, db, Q3, "X1").period_actual == Decimal("12.5")
