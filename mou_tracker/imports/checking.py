@@ -12,6 +12,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -26,7 +27,10 @@ from mou_tracker.imports.reader import MAX_ROWS, SheetData, SheetTab, TooLarge, 
 from mou_tracker.imports.sheets import SheetSpec, spec_for
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.fields import Field
+from mou_tracker.services.grant import converted, grant_rules
+from mou_tracker.services.milestones import milestone_rules
 from mou_tracker.services.programme import Services
+from mou_tracker.services.support import engagement_rules
 
 #: sheets of the template (or of a highlighted copy) that are not data and are ignored without a note
 HELPER_SHEETS = {"instructions", "lists", "import problems"}
@@ -151,6 +155,8 @@ class References:
     indicators: set[str]
     grants: list[str]
     lines: set[tuple[str, str]]
+    #: each grant's currency (grant code -> currency)
+    currencies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, services: Services) -> References:
@@ -159,12 +165,13 @@ class References:
             trainings = set(s.execute(select(Training.code).where(Training.partnership_id == pid)).scalars())
             engagements = set(s.execute(select(Engagement.code).where(Engagement.partnership_id == pid)).scalars())
             indicators = set(s.execute(select(Indicator.code).where(Indicator.partnership_id == pid)).scalars())
-            grants = list(s.execute(select(Grant.code).where(Grant.partnership_id == pid).order_by(Grant.id))
-                          .scalars())
+            currencies = dict(s.execute(select(Grant.code, Grant.currency).where(Grant.partnership_id == pid)
+                                        .order_by(Grant.id)).all())
+            grants = list(currencies)
             lines = {(g, b) for g, b in s.execute(select(Grant.code, BudgetLine.code)
                                                    .join(BudgetLine, BudgetLine.grant_id == Grant.id)
                                                    .where(Grant.partnership_id == pid))}
-        return cls(trainings, engagements, indicators, grants, lines)
+        return cls(trainings, engagements, indicators, grants, lines, currencies)
 
 
 @dataclass
@@ -227,6 +234,7 @@ def check_workbook(book: SheetSource, services: Services, problems: Problems, no
     progress("Checking references", 0.38)
     checked = CheckedWorkbook(inputs, [t.name for t in book.tabs])
     check_links(checked, refs, problems)
+    check_rules_of_refused_rows(checked, refs, problems, services.today())
     return checked
 
 
@@ -398,6 +406,45 @@ def _reference(sheet: SheetInput, row: Row, attr: str, in_file: dict[Any, Row], 
         row.ok = False  # the sheet that might hold it could not be read; its problem is reported
         return
     sheet.report(problems, row, attr, message)
+
+
+def check_rules_of_refused_rows(book: CheckedWorkbook, refs: References, problems: Problems, today: date) -> None:
+    """The service layer's rules on fields together, run on the rows that will not reach it.
+
+    A row with a problem is never written, so the service layer never judges it. Its rules ("Case reference
+    is required for Case mentoring", "Completed on is required when the status is Completed", "Rate is
+    required: KES differs from the grant currency") would only show after the first problem was corrected.
+    They run here on the cells that did parse, so every problem of the file is listed at once. A rule about a
+    cell that has a problem of its own is not repeated. The rows without problems are judged while writing,
+    by the service layer itself."""
+    reported = {(p.sheet, p.row, p.column) for p in problems.items}
+    grant_sheet = book.get(S.GRANT)
+    file_currencies = {r.get("code"): r.get("currency") for r in (grant_sheet.rows if grant_sheet else [])
+                       if r.get("code") and r.get("currency")}
+
+    def money_rules(row: Row) -> list[Problem]:
+        currency = file_currencies.get(row.grant) or refs.currencies.get(row.grant or "")
+        found: list[Problem] = []
+        if currency is not None:
+            converted(row.values, currency, found)
+        return found
+
+    rules: list[tuple[SheetSpec, Callable[[Row], list[Problem]]]] = [
+        (S.ENGAGEMENTS, lambda row: engagement_rules(row.values)),
+        (S.MILESTONES, lambda row: milestone_rules(row.values, today)),
+        (S.GRANT, lambda row: grant_rules(row.values)),
+        *((spec, money_rules) for spec in (S.DISBURSEMENTS, S.EXPENDITURES, S.COMMITMENTS))]
+    for spec, rule in rules:
+        sheet = book.get(spec)
+        if sheet is None:
+            continue
+        for row in sheet.rows:
+            if row.ok:
+                continue
+            for problem in rule(row):
+                f = spec.field_for(problem.field)
+                if f is not None and (sheet.name, row.number, sheet.column(f.attr)) not in reported:
+                    sheet.report_problem(problems, row, problem)
 
 
 def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> None:

@@ -48,13 +48,19 @@ def converted(data: Mapping[str, Any], grant_currency: str, problems: list[Probl
     return amount
 
 
+def grant_rules(data: Mapping[str, Any]) -> list[Problem]:
+    """What a grant's fields must satisfy together (the importer also runs this on a row with other problems)."""
+    if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+        return [Problem("End date", f"{data['end_date']} is before the start date {data['start_date']}")]
+    return []
+
+
 class GrantWrites(ServiceCore):
     # Grants -------------------------------------------------------------------------------------------------
     @staticmethod
     def _grant_data(values: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[Problem]]:
         data, problems = parse_fields(GRANT_FIELDS, dict(values), notes=notes)
-        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
-            problems.append(Problem("End date", f"{data['end_date']} is before the start date {data['start_date']}"))
+        problems += grant_rules(data)
         return data, problems
 
     def create_grant(self, values: Mapping[str, Any], reason: Reason | None = None) -> SaveResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +36,24 @@ def evidence_sha256(evidence: str | None) -> str | None:
         return None
 
 
+def milestone_rules(data: Mapping[str, Any], today: date) -> list[Problem]:
+    """What a milestone's fields must satisfy together (each field parsed; one missing from ``data`` is not
+    judged): the importer also runs these on a row whose other cells have problems."""
+    problems: list[Problem] = []
+    if data.get("status") == codes.COMPLETED and not data.get("completed_on") and "completed_on" in data:
+        problems.append(Problem("Completed on", "is required when the status is Completed"))
+    if data.get("completed_on") and data.get("status") and data["status"] != codes.COMPLETED:
+        problems.append(Problem("Completed on", f"is only for Completed milestones (status is {data['status']})"))
+    if data.get("completed_on") and data["completed_on"] > today:
+        problems.append(Problem("Completed on", f"{data['completed_on']} is in the future (today is {today}); "
+                                                "a milestone is completed on a day that has come"))
+    return problems
+
+
 class MilestoneWrites(ServiceCore):
     def _milestone_data(self, values: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[Problem]]:
         data, problems = parse_fields(MILESTONE_FIELDS, dict(values), notes=notes)
-        if data.get("status") == codes.COMPLETED and not data.get("completed_on") and "completed_on" in data:
-            problems.append(Problem("Completed on", "is required when the status is Completed"))
-        if data.get("completed_on") and data.get("status") and data["status"] != codes.COMPLETED:
-            problems.append(Problem("Completed on", f"is only for Completed milestones (status is {data['status']})"))
-        today = self.today()
-        if data.get("completed_on") and data["completed_on"] > today:
-            problems.append(Problem("Completed on", f"{data['completed_on']} is in the future (today is {today}); "
-                                                    "a milestone is completed on a day that has come"))
+        problems += milestone_rules(data, self.today())
         data["evidence_sha256"] = evidence_sha256(data.get("evidence"))
         return data, problems
 

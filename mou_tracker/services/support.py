@@ -18,11 +18,18 @@ from mou_tracker.services.records import ENGAGEMENT_FIELDS
 from mou_tracker.services.unit_of_work import SaveResult
 
 
+def engagement_rules(data: Mapping[str, Any]) -> list[Problem]:
+    """What an engagement's fields must satisfy together (each field parsed; one missing from ``data`` is not
+    judged): the importer also runs these on a row whose other cells have problems."""
+    if data.get("type") == codes.CASE_MENTORING and not data.get("case_ref") and "case_ref" in data:
+        return [Problem("Case reference", "is required for Case mentoring")]
+    return []
+
+
 class SupportWrites(ServiceCore):
     def _engagement_data(self, values: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[Problem]]:
         data, problems = parse_fields(self.local(ENGAGEMENT_FIELDS), dict(values), notes=notes)
-        if data.get("type") == codes.CASE_MENTORING and not data.get("case_ref") and "case_ref" in data:
-            problems.append(Problem("Case reference", "is required for Case mentoring"))
+        problems += engagement_rules(data)
         data["case_key"] = case_key(data.get("case_ref"))
         return data, problems
 

@@ -100,6 +100,17 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def refused(services: Any, path: Path, **kwargs: Any) -> list[str]:
+    """Import ``path``; it must be refused with nothing written. Returns the problem lines."""
+    from mou_tracker.imports import import_workbook
+
+    before = snapshot(services.db)
+    outcome = import_workbook(services, path, **kwargs)
+    assert not outcome.ok and not outcome.written
+    assert snapshot(services.db) == before
+    return outcome.problem_lines()
+
+
 def audit_count(db: Database) -> int:
     with db.reading() as s:
         return s.execute(text("SELECT count(*) FROM audit_event")).scalar_one()

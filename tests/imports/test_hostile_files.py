@@ -12,18 +12,9 @@ from openpyxl import Workbook, load_workbook
 
 from mou_tracker.imports import import_workbook
 from mou_tracker.imports.reader import MAX_ROWS
-from tests.imports.helpers import HEADERS, raw_xlsx, sample_sheets, sheet_xml, snapshot, write_book
+from tests.imports.helpers import HEADERS, raw_xlsx, refused, sample_sheets, sheet_xml, write_book
 
 TRAINING = ["T1", "Evidence", "Evidence", "2025-07-01", "2025-07-03", "Nairobi"]
-
-
-def refused(services, path, **kwargs):
-    """Import ``path``; it must be refused with nothing written. Returns the problem lines."""
-    before = snapshot(services.db)
-    outcome = import_workbook(services, path, **kwargs)
-    assert not outcome.ok and not outcome.written
-    assert snapshot(services.db) == before
-    return outcome.problem_lines()
 
 
 def test_a_text_file_or_random_bytes(services, tmp_path):

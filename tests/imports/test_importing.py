@@ -27,7 +27,7 @@ from mou_tracker.imports import import_workbook
 from mou_tracker.imports.sheets import PARTICIPANTS, TRAININGS
 from mou_tracker.services import Services
 from mou_tracker.services.indicators import IndicatorEngine
-from tests.imports.helpers import audit_count, chain_intact, sample_sheets, snapshot, write_book
+from tests.imports.helpers import audit_count, chain_intact, refused, sample_sheets, snapshot, write_book
 
 
 def count(db, model):
@@ -289,3 +289,39 @@ def test_a_read_only_session_cannot_import(db, tmp_path):
     Services(db, "tester").seed_standard()
     with pytest.raises(PermissionDenied):
         import_workbook(Services(db, "tester", read_only=True), write_book(tmp_path / "f.xlsx", sample_sheets()))
+
+
+def test_a_row_with_a_bad_cell_still_has_its_fields_judged_together(services, db, tmp_path):
+    """The rules on fields together (the service layer's) are listed with a row's cell problems, not only once
+    those are corrected; a rule about a cell that has its own problem is not repeated."""
+    sheets = sample_sheets()
+    sheets["Engagements"][0].update({"County": "Atlantis", "Case reference": None})
+    sheets["Engagements"][1].update({"Type": "Case mentoring", "Hours": 3.555})
+    sheets["Milestones"][0].update({"Title": None, "Completed on": None})
+    sheets["Milestones"][1].update({"Due date": "soon", "Completed on": date(2025, 9, 1)})
+    sheets["Expenditures"][1].update({"Description": None, "Rate": None})
+    sheets["Expenditures"][0].update({"Amount": 1.234, "Currency": "KES", "Rate": "x"})
+    sheets["Grant"][0].update({"Funder": None, "End date": date(2025, 1, 1)})
+    assert refused(services, write_book(tmp_path / "bad.xlsx", sheets)) == [
+        "Engagements!D2: County 'Atlantis' is not one of Kenya's 47 counties",
+        "Engagements!E2: Case reference is required for Case mentoring",
+        "Engagements!E3: Case reference is required for Case mentoring",
+        "Engagements!F3: Hours 3.555 has more than 2 decimal places",
+        "Milestones!B2: Title is required",
+        "Milestones!G2: Completed on is required when the status is Completed",
+        "Milestones!E3: Due date 'soon' is not a date; write it as YYYY-MM-DD",
+        "Milestones!G3: Completed on is only for Completed milestones (status is In progress)",
+        "Grant!B2: Funder is required",
+        "Grant!F2: End date 2025-01-01 is before the start date 2025-05-12",
+        "Expenditures!E2: Amount 1.234 has more than 2 decimal places",
+        "Expenditures!G2: Rate 'x' is not a number",
+        "Expenditures!D3: Description is required",
+        "Expenditures!G3: Rate is required: KES differs from the grant currency USD (amount x rate = amount in USD)",
+    ]
+
+
+def test_a_fractional_count_in_the_results_sheet_is_refused_not_rounded(services, db, tmp_path):
+    sheets = {"Results": [{"Indicator code": "OC1", "Period": "2025-Q3", "Value": 2.5},
+                          {"Indicator code": "OC1", "Period": "2025-Q4", "Value": 2.5}]}
+    assert refused(services, write_book(tmp_path / "half.xlsx", sheets)) == [
+        f"Results!C{n}: Value 2.5 is not a whole number; indicator OC1 counts cases in whole numbers" for n in (2, 3)]
