@@ -72,10 +72,10 @@ KENYA_COUNTIES = (
 
 def _county_key(text: str) -> str:
     key = " ".join(str(text).replace("-", " ").replace("\u2019", "'").split()).casefold()
+    if key.endswith(" county"):  # "Nairobi City County", the county's own name, as well as "Nairobi City"
+        key = key[: -len(" county")]
     if key.endswith(" city"):
         key = key[: -len(" city")]
-    if key.endswith(" county"):
-        key = key[: -len(" county")]
     return key
 
 

@@ -488,7 +488,7 @@ def _review(export: FormExport, include_unreviewed: bool, problems: Problems, no
         elif s.review == "unknown":
             why = f"its review state '{s.raw_review}' is not one this import knows; left out"
         else:
-            state = "not reviewed" if s.review == "unreviewed" else f"{s.review} ({s.raw_review})"
+            state = "not reviewed" if s.review == "unreviewed" else f"marked '{s.review}' ({s.raw_review})"
             why = f"{state}, not approved; left out (import it with --include-unreviewed)"
         left.append(f"{s.where}: submission {s.key} is {why}")
     notes.append(f"Submissions: {counts['taken']:,} taken, {counts['left']:,} left out" +

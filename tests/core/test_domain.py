@@ -94,6 +94,8 @@ def test_case_references_compare_case_insensitively_trimmed():
 def test_counties_and_status_order():
     assert canonical_county("nairobi city") == "Nairobi"
     assert canonical_county("ELGEYO MARAKWET") == "Elgeyo-Marakwet"
+    assert canonical_county("Nairobi City County") == "Nairobi"  # the county's own name
+    assert canonical_county("Mombasa county") == "Mombasa"
     assert canonical_county("Atlantis") is None
     assert status_moves_backwards("Completed", "In progress")
     assert status_moves_backwards("Cancelled", "Not started")

@@ -79,7 +79,7 @@ def test_round_trip_import_reimport_and_an_edited_submission(tool, url, db, tmp_
         later = F.export(tool, tmp_path / "register-2", second)
         held = run("--db", url, "import", str(later), "--mapping", mapping)
         assert held.exit_code == 0 and "  Trainings: 1 new, 0 changed, 1 unchanged" in held.stdout
-        assert f"submission {F.uuid(2)} is edited (edited), not approved" in held.stdout
+        assert f"submission {F.uuid(2)} is marked 'edited' (edited), not approved" in held.stdout
         second[1]["review"] = "approved"  # the reviewer approves the edit
     later = F.export(tool, tmp_path / "register-3", second)
     events = audit_count(db)
