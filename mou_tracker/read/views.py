@@ -286,14 +286,23 @@ class MilestoneAlerts:
 
 # The audit trail ----------------------------------------------------------------------------------------------------
 def shown_text(value: Any) -> str:
-    """A value as a history line prints it: "(empty)" for nothing, timestamps in the trail's UTC form."""
+    """A value as a history line prints it: "(empty)" for nothing, timestamps in the trail's UTC form, a rate
+    as entered (the column keeps 10 places: 0.0077405000 is shown 0.0077405; money keeps its 2)."""
     if value is None or value == "":
         return "(empty)"
     if isinstance(value, datetime):
         from mou_tracker.services.audit import canonical_value
 
         return str(canonical_value(value))
+    if isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) < -2:
+        return plain_decimal(value)
     return str(value)
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal without its trailing zeros and never in scientific form (0.0000000001, not 1E-10)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cell_text(value: Any) -> Any:

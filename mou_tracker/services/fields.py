@@ -56,8 +56,8 @@ class Field:
         if self.round_excess and self.kind == "decimal":
             exact = _exact(raw)
             if exact is not None and exact != value:
-                note = f"{self.label}: {_short(exact)} has more than {self.scale} decimal places; rounded half-up " \
-                       f"to {value}"
+                note = f"{self.label}: {_short(format(exact, 'f'))} has more than {self.scale} decimal places; " \
+                       f"rounded half-up to {format(value, 'f')}"
         return value, None, note
 
     def _parse_text(self, raw: Any) -> str:

@@ -70,6 +70,8 @@ def text(value: Any) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, Decimal):
+        if value.is_finite() and int(value.as_tuple().exponent) < -2:  # a rate: as entered, never 1E-10
+            return f"{value.normalize():,f}"
         return f"{value:,}"
     if isinstance(value, date):
         return value.isoformat()

@@ -117,3 +117,18 @@ def test_event_filter_partnership_scope(programme, db):
         assert reader.count_entries(EventFilter(partnership_id=programme.partnership_id)) == event_count(db)
         # only the events of no partnership: the partnership row itself and the first user
         assert reader.count_entries(EventFilter(partnership_id=999)) == 2
+
+
+def test_a_rate_is_shown_as_entered_and_never_in_scientific_form(programme, db_url):
+    programme.create_grant({"code": "G1", "funder": "HTI", "currency": "USD", "amount": "1000000",
+                            "start_date": "2025-05-12", "end_date": "2028-05-11"})
+    programme.create_budget_line({"code": "BL1", "name": "Trainings", "amount": "500000"}, grant_code="G1")
+    spend = {"code": "X1", "date": "2025-08-01", "line_code": "BL1", "description": "Venue", "amount": "1000",
+             "currency": "KES"}
+    programme.create_expenditure({**spend, "rate": "0.0077405"}, grant_code="G1")
+    tiny = programme.create_expenditure({**spend, "code": "X2", "rate": "0.000000000123"}, grant_code="G1")
+    assert tiny.notes == ["Rate: 0.000000000123 has more than 10 decimal places; rounded half-up to 0.0000000001"]
+    out = run(db_url, "audit", "log", "--entity", "expenditure")
+    assert out.exit_code == 0, out.output
+    assert "Rate: 0.0077405\n" in out.stdout and "Rate: 0.0000000001\n" in out.stdout, out.stdout
+    assert "Amount: 1000.00" in out.stdout  # money keeps its cents
