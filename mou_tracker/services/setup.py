@@ -7,6 +7,7 @@ managed in ``users``.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,11 @@ def parse_party(spec: str, country: str = "") -> dict[str, Any]:
         if not 1 <= month <= 12:
             raise ValidationError(Problem("--party", f"{code}: fiscal-year start month {month} is not a month "
                                                      "(1-12)"))
+        if month not in (1, 4, 7, 10):
+            raise ValidationError(Problem("--party", f"{code}: a fiscal year starting in month {month} "
+                                                     f"({calendar.month_name[month]}) does not begin a calendar "
+                                                     "quarter; the tracker counts fiscal years in calendar "
+                                                     "quarters, so give 1, 4, 7 or 10"))
     if not PARTY_CODE.match(code):
         raise ValidationError(Problem("--party", f"'{code}' is not a party code: lower-case letters, digits, _ "
                                                  "and - (up to 20)"))

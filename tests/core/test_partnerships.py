@@ -81,6 +81,12 @@ def test_a_party_month_sets_its_fiscal_year(services, db, db_url):
     (("partnership", "add", "DCI-HTI", "--name", "x", "--country", "Kenya", "--start", "2026-01-01",
       "--party", "dci=Directorate of Criminal Investigations:13"), "--party: dci: fiscal-year start month 13 is not "
                                                                   "a month (1-12)"),
+    # a fiscal year is counted in calendar quarters: one starting in February was accepted and every report
+    # of the partnership then failed with "unexpected problem (PeriodError)"
+    (("partnership", "add", "DCI-HTI", "--name", "x", "--country", "Kenya", "--start", "2026-01-01",
+      "--party", "hti=HTI:2"), "--party: hti: a fiscal year starting in month 2 (February) does not begin a "
+                               "calendar quarter; the tracker counts fiscal years in calendar quarters, so give "
+                               "1, 4, 7 or 10"),
     (("partnership", "add", "DCI-HTI", "--name", "x", "--country", "Kenya", "--start", "2026-02-30",
       "--party", "dci=DCI"), "--start: '2026-02-30' is not a date; write it as YYYY-MM-DD"),
     (("partnership", "add", "DCI-HTI", "--name", "x", "--country", "Kenya", "--start", "2026-01-01", "--end",
