@@ -69,6 +69,7 @@ class GrantWrites(ServiceCore):
         with self.unit_of_work() as uow:
             if data.get("code"):
                 self._refuse_taken(uow, Grant, "grant", "Grant code", data["code"], "funder", also=problems)
+            self._refuse_another_currency(uow, data, None, problems)
             raise_problems(problems)
             result = uow.create("grant", Grant(partnership_id=self.partnership_id, **data), data["code"],
                                 self.partnership_id, reason)
@@ -85,11 +86,31 @@ class GrantWrites(ServiceCore):
             if data.get("currency") and data["currency"] != g.currency and self._grant_has_money(uow, g.id):
                 problems.append(Problem("Currency", f"grant {g.code} already has disbursements or expenditures in "
                                                     f"{g.currency}; its currency cannot change"))
+            self._refuse_another_currency(uow, data, g.id, problems)
             raise_problems(problems)
             result = uow.update("grant", g, data, g.code, self.partnership_id, reason)
             result.notes += notes
             uow.commit()
             return result
+
+    def _refuse_another_currency(self, uow: UnitOfWork, data: Mapping[str, Any], own_id: int | None,
+                                 problems: list[Problem]) -> None:
+        """A partnership's grants share one currency: indicator 4.1 and the totals add their spending in "the
+        grant currency", and USD and KES do not add (money in another currency is recorded with a rate)."""
+        if not data.get("currency"):
+            return
+        stmt = select(Grant.code, Grant.currency).where(Grant.partnership_id == self.partnership_id,
+                                                        Grant.currency != data["currency"])
+        if own_id is not None:
+            stmt = stmt.where(Grant.id != own_id)
+        other = uow.session.execute(stmt.order_by(Grant.start_date, Grant.code).limit(1)).first()
+        if other:
+            code, currency = other
+            problems.append(Problem("Currency", f"{data['currency']} differs from {currency}, the currency of this "
+                                                f"partnership's grant {code}; a partnership's grants share one "
+                                                f"currency, since indicator 4.1 adds their spending and "
+                                                f"{currency} and {data['currency']} do not add (record the grant in "
+                                                f"{currency}, or as a partnership of its own)"))
 
     @staticmethod
     def _grant_has_money(uow: UnitOfWork, grant_id: int) -> bool:

@@ -22,11 +22,12 @@ from mou_tracker.db.models import (
     Training,
 )
 from mou_tracker.domain.periods import Quarter
-from mou_tracker.errors import PermissionDenied
+from mou_tracker.errors import PermissionDenied, ValidationError
 from mou_tracker.imports import import_workbook
 from mou_tracker.imports.sheets import PARTICIPANTS, TRAININGS
 from mou_tracker.services import Services
 from mou_tracker.services.indicators import IndicatorEngine
+from mou_tracker.services.records import GRANT_FIELDS
 from tests.imports.helpers import audit_count, chain_intact, refused, sample_sheets, snapshot, write_book
 
 
@@ -252,6 +253,31 @@ def test_money_rows_need_an_unambiguous_grant(services, db, tmp_path):
     with db.reading() as s:
         assert s.execute(select(Grant.code).join(BudgetLine, BudgetLine.grant_id == Grant.id)).scalars().all() == [
             "OTHER-1", "OTHER-1"]
+
+
+def test_a_second_grant_in_another_currency_is_refused(services, db, tmp_path):
+    """Indicator 4.1 adds the grants' spending in "the grant currency": a KES grant beside a USD one made it
+    85 USD + 50,000 KES = 50,085. A partnership's grants share one currency, in a workbook and one by one."""
+    sheets = sample_sheets()
+    assert import_workbook(services, write_book(tmp_path / "a.xlsx", {"Grant": sheets["Grant"]})).ok
+    before = snapshot(db)
+    kes = dict(sheets["Grant"][0], **{"Grant code": "KE-CO-1", "Currency": "KES", "Amount": 5000000})
+    outcome = import_workbook(services, write_book(tmp_path / "b.xlsx", {"Grant": [kes]}))
+    assert outcome.problem_lines() == [
+        "Grant!C2: Currency: KES differs from USD, the currency of this partnership's grant HTI-KE-1; a "
+        "partnership's grants share one currency, since indicator 4.1 adds their spending and USD and KES do not "
+        "add (record the grant in USD, or as a partnership of its own)"]
+    assert snapshot(db) == before
+    # a second grant in the same currency is welcome; turning it into KES later is refused the same way
+    assert import_workbook(services, write_book(tmp_path / "c.xlsx", {"Grant": [dict(kes, Currency="USD")]})).ok
+    values = {f.attr: kes[f.label] for f in GRANT_FIELDS}
+    with pytest.raises(ValidationError) as refusal:
+        services.update_grant("KE-CO-1", values)
+    assert [(p.field, p.message.split(";")[0]) for p in refusal.value.problems] == [
+        ("Currency", "KES differs from USD, the currency of this partnership's grant HTI-KE-1")]
+    with db.reading() as s:
+        assert sorted(s.execute(select(Grant.code, Grant.currency)).all()) == [("HTI-KE-1", "USD"),
+                                                                                ("KE-CO-1", "USD")]
 
 
 def test_rows_imported_in_bulk_equal_rows_saved_one_by_one(services, db, tmp_path, fresh_services):
