@@ -35,6 +35,9 @@ class AppContext:
     partnership: str | None
     #: on PostgreSQL, the database login: the actor of every change (set when the database is opened)
     login: str | None = None
+    #: ``--read-only`` / ``--as-of`` given before the ``tui`` command: they open the UI that way too
+    ui_read_only: bool = False
+    ui_as_of: date | None = None
 
     @property
     def db_url(self) -> str:
@@ -224,8 +227,28 @@ def cli(ctx: click.Context, db_option: str | None, user_option: str | None, part
     Without a command, opens the terminal UI.
     """
     ctx.obj = AppContext(db_option, user_option, partnership)
+    if ctx.invoked_subcommand is not None:
+        _refuse_ui_options(ctx, read_only, as_of)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui, read_only=read_only, as_of=as_of)
+
+
+def _refuse_ui_options(ctx: click.Context, read_only: bool, as_of: date | None) -> None:
+    """``--read-only`` and ``--as-of`` before a command open the UI that way; with a command they would be
+    dropped without a word (`mou-tracker --as-of D progress` printed today's figures), so they are refused."""
+    name = ctx.invoked_subcommand or ""
+    if name == "tui":
+        ctx.obj.ui_read_only, ctx.obj.ui_as_of = read_only, as_of
+        return
+    command = cli.get_command(ctx, name)
+    for option, given, value in (("--read-only", read_only, ""), ("--as-of", as_of is not None,
+                                                                  f" {as_of.isoformat()}" if as_of else "")):
+        if not given:
+            continue
+        own = command is not None and any(option in getattr(p, "opts", ()) for p in command.params)
+        hint = (f"write it after the command: mou-tracker {name} {option}{value}" if own else
+                f"'{name}' takes no {option} (mou-tracker {name} --help lists a command's own options)")
+        raise click.UsageError(f"{option} before a command applies to the terminal UI only; {hint}", ctx)
 
 
 @cli.command()
@@ -236,7 +259,10 @@ def tui(app: AppContext, read_only: bool, as_of: date | None) -> None:
     """Open the terminal UI."""
     from mou_tracker.tui.app import run_app
 
-    run_app(app.settings(read_only=read_only, as_of=as_of))
+    if as_of and app.ui_as_of and as_of != app.ui_as_of:
+        raise click.UsageError(f"--as-of is given twice, {app.ui_as_of.isoformat()} and {as_of.isoformat()}; "
+                               "give one")
+    run_app(app.settings(read_only=read_only or app.ui_read_only, as_of=as_of or app.ui_as_of))
 
 
 @cli.command()

@@ -109,6 +109,30 @@ def test_usage_errors_exit_2(tmp_path, args):
     assert run("--db", url, *args).exit_code == 2
 
 
+@pytest.mark.parametrize("args, where", [(("--as-of", "2025-09-30", "progress"), "mou-tracker progress --as-of"),
+                                         (("--read-only", "import", "x.xlsx"), "a command's own options")])
+def test_a_ui_option_before_a_command_is_refused_not_ignored(tmp_path, args, where):
+    """`mou-tracker --as-of 2025-09-30 progress` printed today's figures under no "as of": the option before the
+    command only opens the UI on that day, and was dropped without a word."""
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run("--db", url, "init")
+    result = run("--db", url, *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{args[0]} before a command applies to the terminal UI only" in result.stderr and where in result.stderr
+
+
+def test_ui_options_before_the_tui_command_open_the_ui_that_way(tmp_path, monkeypatch):
+    opened = []
+    monkeypatch.setattr("mou_tracker.tui.app.run_app", opened.append)
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run("--db", url, "init")
+    assert run("--db", url, "--read-only", "--as-of", "2025-09-30", "tui").exit_code == 0
+    assert run("--db", url, "--as-of", "2025-09-30", "tui", "--read-only").exit_code == 0
+    assert [(x.read_only, x.as_of) for x in opened] == [(True, date(2025, 9, 30))] * 2
+    twice = run("--db", url, "--as-of", "2025-09-30", "tui", "--as-of", "2025-06-30")
+    assert twice.exit_code == 2 and "--as-of is given twice" in twice.stderr and len(opened) == 2
+
+
 def test_several_partnerships_need_a_choice(services, db_url):
     services.create_partnership({"code": "DCI-HTI", "name": "DCI", "country": "Kenya",
                                  "start_date": date(2025, 1, 1)})
