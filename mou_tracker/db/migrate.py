@@ -124,6 +124,10 @@ def check_database(db: Database, *, must_exist: bool = True) -> str | None:
         raise DatabaseProblem(f"{where} is a folder, not a database file")
     if path is not None and path.exists() and not path.is_file():
         raise DatabaseProblem(f"{where} is not a regular file (a device or pipe); name a database file")
+    if path is not None and must_exist and path.is_file() and path.stat().st_size == 0:
+        # what `touch` or an interrupted copy leaves: opening it would write a whole schema into it
+        raise DatabaseProblem(f"{where} is an empty file (0 bytes), not a database yet; nothing was changed. "
+                              "Create one with `mou-tracker init` (or --demo), or restore the file from a backup")
     if path is not None and not path.exists() and not path.parent.is_dir():
         raise DatabaseProblem(f"cannot create a database at {where}: folder {path.parent} does not exist")
     try:

@@ -77,6 +77,19 @@ def test_missing_database_is_a_clear_error(tmp_path):
     assert "no database at" in result.stderr and "mou-tracker init" in result.stderr
 
 
+@pytest.mark.parametrize("args", [("progress",), ("audit", "verify"), ("user", "list"), ("db", "upgrade")])
+def test_an_empty_file_is_no_database_and_stays_empty(tmp_path, args):
+    """A zero-byte file (`touch`, an interrupted copy) had a whole schema written into it by a command that only
+    reads, then "holds no partnership yet"."""
+    path = tmp_path / "empty.db"
+    path.touch()
+    result = run("--db", f"sqlite:///{path}", *args)
+    assert result.exit_code == 1 and "is an empty file (0 bytes), not a database yet" in result.stderr
+    assert path.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    assert run("--db", f"sqlite:///{path}", "init").exit_code == 0  # init makes it one
+    assert run("--db", f"sqlite:///{path}", *args).exit_code == 0
+
+
 def test_corrupt_database_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.db"
     path.write_bytes(b"this is not a database" * 100)
