@@ -31,10 +31,11 @@ def _yes(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y")
 
 
-def _check_places(ind: Indicator, value: Decimal) -> None:
-    """A manual value has no more decimal places than its indicator shows (``decimals``): the figures would
-    otherwise round it, silently, and a sum indicator's quarters would no longer add up to its cumulative."""
-    places = ind.decimals or 0
+def _check_places(ind: Indicator, value: Decimal, label: str = "Value") -> None:
+    """A manual value or a target has no more decimal places than its indicator shows: the figures would
+    otherwise round it, silently (a target of 2.5 sessions showed as 2 on screen and 3 in Excel), and a sum
+    indicator's quarters would no longer add up to its cumulative. A computed mean or share shows one place."""
+    places = 1 if ind.kind == "level" and ind.rule != "manual" else ind.decimals or 0
     if value == value.quantize(Decimal(1).scaleb(-places)):
         return
     shown = format(value.normalize(), "f")
@@ -43,7 +44,7 @@ def _check_places(ind: Indicator, value: Decimal) -> None:
     else:
         message = (f"{shown} has more than {places} decimal place{'s' if places > 1 else ''}; indicator {ind.code} "
                    f"is kept to {places}")
-    raise ValidationError(Problem("Value", message))
+    raise ValidationError(Problem(label, message))
 
 
 def check_bands(low: Decimal, high: Decimal) -> None:
@@ -113,6 +114,7 @@ class ResultWrites(ServiceCore):
         raise_problems(problems)
         with self.unit_of_work() as uow:
             ind = self._indicator(uow, data["indicator_code"])
+            _check_places(ind, data["value"], "Target")
             t = uow.session.execute(select(Target).where(Target.indicator_id == ind.id,
                                                          Target.period == data["period"])).scalar()
             ref = f"{ind.code}@{data['period']}"

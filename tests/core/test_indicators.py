@@ -175,3 +175,17 @@ def test_a_manual_value_is_never_rounded_to_its_indicators_places(services, db):
     services.set_result("OC1", "2025-Q3", "4.00")  # a whole number written with decimals is whole
     assert figures(services, db, Q3, "OC1").period_actual == 4
     assert figures(services, db, Q3, "X1").period_actual == Decimal("12.5")
+
+
+def test_a_target_is_never_rounded_to_its_indicators_places(services, db):
+    """A target of 2.5 training sessions showed as 2 in the progress table (and 3 in Excel) beside 2.5 in the
+    JSON: refused instead, as a manual value is; a mean, a share, hours and money keep their places."""
+    with pytest.raises(ValidationError) as refused:
+        services.set_target("1.1", "2025-Q3", "2.5")
+    assert refused.value.lines() == ["Target: 2.5 is not a whole number; indicator 1.1 counts sessions in whole "
+                                     "numbers"]
+    with pytest.raises(ValidationError, match=r"^Target: 7.45 has more than 1 decimal place; indicator 1.4 is kept"):
+        services.set_target("1.4", "2025-Q3", "7.45")
+    for code, value in (("1.1", "3.0"), ("1.4", "7.4"), ("3.2", "82.5"), ("2.3", "12.25"), ("4.1", "1000.5")):
+        services.set_target(code, "2025-Q3", value)
+        assert figures(services, db, Q3, code).period_target == Decimal(value)
