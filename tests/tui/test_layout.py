@@ -251,6 +251,10 @@ async def test_the_new_tables_cut_no_figure(funder_demo: Any, size: tuple[int, i
             await press(pilot, *keys)
             paged = app.screen.query_one(table_id, PagedTable)
             assert paged.table.row_count, table_id
+            for _ in range(50):  # under load the rows may be counted before they are drawn
+                if _line(paged.table, paged.table.header_height).strip():
+                    break
+                await pilot.pause(0.05)
             checked = 0
             for _ in range(len(paged.columns)):
                 checked += assert_no_cut_figures(paged)
