@@ -227,10 +227,10 @@ def cli(ctx: click.Context, db_option: str | None, user_option: str | None, part
     Without a command, opens the terminal UI.
     """
     ctx.obj = AppContext(db_option, user_option, partnership)
-    if ctx.invoked_subcommand is not None:
-        _refuse_ui_options(ctx, read_only, as_of)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui, read_only=read_only, as_of=as_of)
+    else:
+        _refuse_ui_options(ctx, read_only, as_of)
 
 
 def _refuse_ui_options(ctx: click.Context, read_only: bool, as_of: date | None) -> None:

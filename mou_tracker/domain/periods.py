@@ -103,8 +103,12 @@ def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
 FISCAL_LABEL_STYLES = ("split", "end_year")
 
 
+#: the months a fiscal year may start in: the first month of a calendar quarter
+FISCAL_START_MONTHS = (1, 4, 7, 10)
+
+
 def validate_fiscal_start(month: int) -> None:
-    if month not in (1, 4, 7, 10):
+    if month not in FISCAL_START_MONTHS:
         raise PeriodError("a fiscal year must start on the first month of a calendar quarter (1, 4, 7 or 10)")
 
 

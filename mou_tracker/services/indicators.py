@@ -246,6 +246,12 @@ def _pct(actual: Decimal | None, target: Decimal | None) -> Decimal | None:
     return round_1dp(actual * 100 / target)
 
 
+def shown_places(ind: Indicator) -> int:
+    """The decimal places an indicator's figures are kept and shown to: one for a computed mean or share,
+    else its own ``decimals``."""
+    return 1 if ind.kind == "level" and ind.rule != "manual" else ind.decimals or 0
+
+
 def json_number(value: Decimal | None) -> int | float | None:
     if value is None:
         return None
@@ -281,9 +287,7 @@ class IndicatorSeries:
     narratives: dict[Quarter, str]
 
     def _round(self, value: Decimal) -> Decimal:
-        ind = self.indicator
-        places = 1 if ind.kind == "level" and ind.rule != "manual" else ind.decimals
-        quantum = Decimal(1).scaleb(-places)
+        quantum = Decimal(1).scaleb(-shown_places(self.indicator))
         return value.quantize(quantum, rounding="ROUND_HALF_UP")
 
     def _actual(self, aggs: list[Agg]) -> tuple[Decimal | None, Decimal | None, int | None]:

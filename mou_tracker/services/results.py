@@ -15,6 +15,7 @@ from mou_tracker.errors import NotFound, Problem, ValidationError
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.core import ServiceCore, raise_problems
 from mou_tracker.services.fields import parse_fields
+from mou_tracker.services.indicators import shown_places
 from mou_tracker.services.records import INDICATOR_FIELDS, NARRATIVE_FIELDS, RESULT_FIELDS, TARGET_FIELDS
 from mou_tracker.services.unit_of_work import SaveResult, UnitOfWork
 
@@ -35,7 +36,7 @@ def _check_places(ind: Indicator, value: Decimal, label: str = "Value") -> None:
     """A manual value or a target has no more decimal places than its indicator shows: the figures would
     otherwise round it, silently (a target of 2.5 sessions showed as 2 on screen and 3 in Excel), and a sum
     indicator's quarters would no longer add up to its cumulative. A computed mean or share shows one place."""
-    places = 1 if ind.kind == "level" and ind.rule != "manual" else ind.decimals or 0
+    places = shown_places(ind)
     if value == value.quantize(Decimal(1).scaleb(-places)):
         return
     shown = format(value.normalize(), "f")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from mou_tracker.db.models import Indicator, Partnership, Party, User
-from mou_tracker.domain.periods import validate_fiscal_start
+from mou_tracker.domain.periods import FISCAL_START_MONTHS, validate_fiscal_start
 from mou_tracker.errors import AlreadyExists, NotFound, Problem, ValidationError
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.core import ServiceCore, raise_problems
@@ -77,7 +77,7 @@ def parse_party(spec: str, country: str = "") -> dict[str, Any]:
         if not 1 <= month <= 12:
             raise ValidationError(Problem("--party", f"{code}: fiscal-year start month {month} is not a month "
                                                      "(1-12)"))
-        if month not in (1, 4, 7, 10):
+        if month not in FISCAL_START_MONTHS:
             raise ValidationError(Problem("--party", f"{code}: a fiscal year starting in month {month} "
                                                      f"({calendar.month_name[month]}) does not begin a calendar "
                                                      "quarter; the tracker counts fiscal years in calendar "
