@@ -14,6 +14,7 @@ from mou_tracker.db.models import Engagement, Expenditure
 from mou_tracker.tui.forms import RecordDetail, RecordForm
 from mou_tracker.tui.screens import reports as reports_screen
 from mou_tracker.tui.screens.audit import AuditScreen
+from mou_tracker.tui.screens.dashboard import DashboardScreen
 from mou_tracker.tui.widgets import PagedTable
 from tests.tui.conftest import SIZE, fill, make_app, press, rows_of, settle, type_text
 
@@ -204,3 +205,38 @@ async def test_reports_offer_the_partnerships_own_parties(seeded: Any) -> None:
             party = app.screen.query_one("#r-party", Select)
             assert sorted(value for _label, value in party._options) == expected
             assert party.value == "hti"
+
+
+async def test_a_loading_cover_due_after_the_data_came_stays_off(seeded: Any, monkeypatch: Any) -> None:
+    """A stopped timer whose event was already queued still runs its callback. On a loaded machine the loading
+    indicator's timer did, after the page was drawn: the table stayed covered, a covered widget cannot hold
+    the focus, and no key worked on the screen (CI saw / do nothing on the Trainings screen)."""
+    from textual.message_pump import MessagePump
+
+    from mou_tracker.tui.widgets import LOADING_DELAY
+
+    due: list[Any] = []
+    set_timer = MessagePump.set_timer
+
+    def recording(self: Any, delay: float, callback: Any = None, **kwargs: Any) -> Any:
+        if delay == LOADING_DELAY:
+            due.append(callback)
+        return set_timer(self, delay, callback, **kwargs)
+
+    monkeypatch.setattr(MessagePump, "set_timer", recording)
+    app = make_app(seeded.db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "3")
+        table = app.screen.query_one("#trainings", PagedTable)
+        assert len(rows_of(table)) == 3 and due
+        for callback in due:  # what the late timer events do
+            callback()
+        await settle(pilot)
+        assert [w for w in app.screen.query("*") if w.loading] == []
+        assert app.focused is table.table
+        await press(pilot, "slash")
+        assert app.focused is table.filter_input
+        await press(pilot, "escape", "1")  # the dashboard's cover (a screen's own load) too
+        assert isinstance(app.screen, DashboardScreen)
+        assert [w for w in app.screen.query("*") if w.loading] == []

@@ -143,7 +143,7 @@ class MouScreen(Screen[None]):
         """Run ``fn`` in a thread (a newer load in the same group supersedes it) and hand its result to
         ``apply`` on the UI thread. ``cover`` shows a loading indicator if the load is slow."""
         if cover is not None and group not in self._load_timers:
-            self._load_timers[group] = self.set_timer(LOADING_DELAY, lambda: setattr(cover, "loading", True))
+            self._load_timers[group] = self.set_timer(LOADING_DELAY, lambda: self._cover_while_loading(group, cover))
 
         def work() -> None:
             worker = get_current_worker()
@@ -160,6 +160,11 @@ class MouScreen(Screen[None]):
                     self.app.call_from_thread(self._load_done, group, cover, None, exc, apply)
 
         self.run_worker(work, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def _cover_while_loading(self, group: str, cover: Widget) -> None:
+        # a timer stopped after its event was already queued still calls this: cover only while the load runs
+        if group in self._load_timers:
+            cover.loading = True
 
     def _load_done(self, group: str, cover: Widget | None, result: Any, exc: Exception | None,
                    apply: Callable[[Any], None]) -> None:
