@@ -69,7 +69,8 @@ def _full_copy(source: Path, target: Path, problems: list[ImportProblem]) -> Non
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
-    wb = load_workbook(source)
+    with source.open("rb") as fh:  # a file object: openpyxl refuses an .xlsx by its name when it is not .xlsx
+        wb = load_workbook(fh)
     if PROBLEM_SHEET in wb.sheetnames:
         del wb[PROBLEM_SHEET]
     fill, font = PatternFill(**_FILL), Font(**_FONT)

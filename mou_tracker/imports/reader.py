@@ -111,7 +111,7 @@ class Workbook:
             from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
             try:
-                self._book = CalamineWorkbook.from_path(str(self.path))
+                self._book = _open_calamine(self.path, CalamineWorkbook)
                 metadata = self._book.sheets_metadata
             except CalamineError as exc:
                 raise WorkbookRefused(f"could not be read as an Excel workbook ({_first_line(exc)}); open it in "
@@ -160,6 +160,19 @@ class Workbook:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+#: the names calamine reads as an Excel workbook by their extension
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+def _open_calamine(path: Path, calamine: Any) -> Any:
+    """The file's contents are an .xlsx package (checked): read it as one whatever its name says (an .xlsx
+    saved as register.xls, or with no extension, was refused with calamine's "Invalid OLE signature")."""
+    if path.suffix.lower() in _XLSX_SUFFIXES:
+        return calamine.from_path(str(path))
+    with path.open("rb") as fh:
+        return calamine.from_filelike(fh)
 
 
 def _check_file(path: Path) -> None:

@@ -277,3 +277,27 @@ def test_a_date_cell_holding_a_number_below_one_is_named_as_such(services, tmp_p
         f"Trainings!D{row}: Start date holds a number below 1 (negative or a fraction of a day), which is no day "
         f"of the calendar (it reads as the time {shown}); write the date as YYYY-MM-DD"
         for row, shown in ((2, "00:00"), (3, "12:00"))]
+
+
+@pytest.mark.parametrize("name", ["register.xls", "register.ods", "register", "REGISTER.XLSX"])
+def test_a_workbook_under_another_name_is_read_as_what_it_is(services, tmp_path, name):
+    """The contents decide, not the name: an .xlsx saved as register.xls (or .ods, or with no extension) was
+    refused with the spreadsheet library's own "Invalid OLE signature" message."""
+    source = write_book(tmp_path / "src.xlsx", sample_sheets())
+    renamed = tmp_path / name
+    shutil.copy(source, renamed)
+    dry = import_workbook(services, source, dry_run=True)
+    outcome = import_workbook(services, renamed)
+    assert outcome.ok, outcome.problem_lines()
+    assert outcome.written and outcome.sheets == dry.sheets and outcome.notes == dry.notes
+    assert sum(s.new for s in outcome.sheets) > 10
+
+
+def test_the_highlighted_copy_of_a_workbook_under_another_name(services, tmp_path):
+    sheets = sample_sheets()
+    sheets["Trainings"][0]["End date"] = "not a date"
+    shutil.copy(write_book(tmp_path / "src.xlsx", sheets), tmp_path / "register.xls")
+    outcome = import_workbook(services, tmp_path / "register.xls", errors_path=tmp_path / "problems.xlsx")
+    assert not outcome.ok and not outcome.written
+    book = load_workbook(tmp_path / "problems.xlsx")
+    assert book["Trainings"]["E2"].comment is not None and "date" in book["Trainings"]["E2"].comment.text
