@@ -26,7 +26,7 @@ from typing import Any
 
 from mou_tracker.imports.checking import Problems, Progress, check_workbook, sheet_ref
 from mou_tracker.imports.importer import gc_paused, import_run, write_checked
-from mou_tracker.imports.mapping import MAIN, FormMapping, MappingRefused, SheetMapping, Source, load_mapping
+from mou_tracker.imports.mapping import MAIN, FormMapping, Gather, MappingRefused, SheetMapping, Source, load_mapping
 from mou_tracker.imports.outcome import ImportOutcome, ImportProblem, RowChange
 from mou_tracker.imports.reader import (
     BOMB_RATIO,
@@ -330,26 +330,35 @@ def _resolve(export: FormExport, mapping: FormMapping, sheet: SheetMapping) -> t
         raise MappingRefused(f"{where}.from: the export has no repeat group '{sheet.table}' (its repeat groups: "
                              f"{groups}; 'main' is one row per submission)")
     resolved = []
+    gather = Gather()
     for source in sheet.sources:
-        place = f'{where}.columns."{source.column}"'
-        if source.form_field is None:
-            if source.constant is not None:
-                f = sheet.spec.field_for(source.column)
-                assert f is not None
-                _value, problem = f.parse(source.constant)
-                if problem is not None:
-                    raise MappingRefused(f"{place}: the constant '{source.constant}': {problem.message}")
-            elif len(mapping.id_prefix) + 36 > 60:
-                raise MappingRefused("form.id_prefix: too long for an ID (at most 24 characters)")
-            resolved.append(_Resolved(source, 0, None))
-            continue
-        found = _find(export, table, source.form_field)
-        if found is None:
-            known = ", ".join(h for h in table.headers if h and not h.startswith("_"))
-            raise MappingRefused(f"{place}: no field '{source.form_field}' in {table.name} or the tables above it "
-                                 f"(its columns: {known[:400]})")
-        resolved.append(_Resolved(source, *found))
+        with gather.one():
+            resolved.append(_resolve_one(export, mapping, sheet, table, source, f'{where}.columns."{source.column}"'))
+    gather.done()
     return table, resolved
+
+
+def _resolve_one(export: FormExport, mapping: FormMapping, sheet: SheetMapping, table: Table, source: Source,
+                 place: str) -> _Resolved:
+    if source.form_field is None:
+        if source.constant is not None:
+            f = sheet.spec.field_for(source.column)
+            assert f is not None
+            _value, problem = f.parse(source.constant)
+            if problem is not None:
+                raise MappingRefused(f"{place}: the constant '{source.constant}': {problem.message}")
+        elif len(mapping.id_prefix) + 36 > 60:
+            raise MappingRefused("form.id_prefix: too long for an ID (at most 24 characters)")
+        return _Resolved(source, 0, None)
+    try:
+        found = _find(export, table, source.form_field)
+    except MappingRefused as exc:
+        raise MappingRefused(*(f"{place}: {m}" for m in exc.messages)) from None
+    if found is None:
+        known = ", ".join(h for h in table.headers if h and not h.startswith("_"))
+        raise MappingRefused(f"{place}: no field '{source.form_field}' in {table.name} or the tables above it "
+                             f"(its columns: {known[:400]})")
+    return _Resolved(source, *found)
 
 
 class FormSheets:
@@ -360,9 +369,12 @@ class FormSheets:
         self.mapping = mapping
         self.tabs: list[SheetTab] = []
         self._sheets: dict[str, tuple[Table, list[_Resolved]]] = {}
+        gather = Gather()
         for sheet in mapping.sheets:
-            self._sheets[sheet.spec.name] = _resolve(export, mapping, sheet)
-            self.tabs.append(SheetTab(sheet.spec.name, True, True))
+            with gather.one():
+                self._sheets[sheet.spec.name] = _resolve(export, mapping, sheet)
+                self.tabs.append(SheetTab(sheet.spec.name, True, True))
+        gather.done()
         self.taken = taken
         self._row_of: dict[str, dict[int, int]] = {}
 
@@ -435,7 +447,7 @@ def import_form_export(services: Services, path: str | Path, mapping_path: str |
         try:
             mapping = load_mapping(mapping_path)
         except MappingRefused as exc:
-            return run.refuse(Path(mapping_path).name, str(exc))
+            return run.refuse(Path(mapping_path).name, *exc.messages)
         tool = detect_tool(path) if path.is_file() else None
         if tool is None:
             raise WorkbookRefused("no such file")
@@ -447,7 +459,7 @@ def import_form_export(services: Services, path: str | Path, mapping_path: str |
         try:
             book = FormSheets(export, mapping, taken)
         except MappingRefused as exc:
-            return run.refuse(mapping.path.name, str(exc))
+            return run.refuse(mapping.path.name, *exc.messages)
         checked = check_workbook(book, services, run.problems, run.outcome.notes, run.tick)
     if run.refused:
         return run.outcome

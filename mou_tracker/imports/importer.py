@@ -30,11 +30,12 @@ class ImportRun:
         self.outcome = ImportOutcome(path, dry_run)
         self.problems = Problems(path.name)
         self.tick: Progress = progress or (lambda _message, _fraction: None)
-        #: the file (or its mapping) was refused as a whole; its one problem is the outcome's
+        #: the file (or its mapping) was refused as a whole; its problems (each mistake of the mapping file, or
+        #: the file's one) are the outcome's
         self.refused = False
 
-    def refuse(self, where: str, message: str) -> ImportOutcome:
-        self.outcome.problems = [ImportProblem(where, message)]
+    def refuse(self, where: str, *messages: str) -> ImportOutcome:
+        self.outcome.problems = [ImportProblem(where, message) for message in messages]
         self.refused = True
         return self.outcome
 

@@ -15,13 +15,16 @@ A TOML file (documented in docs/reference/import-format.md, with commented examp
     [sheets.Trainings.choices.Delivery]
     in_person = "In person"       # a choice's name in the form -> the import sheet's value
 
-Every mistake is reported with the key that holds it (``sheets.Trainings.columns."Start date": ...``), and
-the loaded mapping says nothing about the export yet: the fields are looked up in ``forms``.
+Every mistake is reported with the key that holds it (``sheets.Trainings.columns."Start date": ...``), all of
+them at once (a file that is not TOML, or not there, is the one exception); the loaded mapping says nothing
+about the export yet: the fields are looked up in ``forms``.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,30 @@ KEY = "@key"
 
 
 class MappingRefused(Exception):
-    """The mapping file cannot be used; the message names the key at fault."""
+    """The mapping file cannot be used; each message names the key at fault."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+class Gather:
+    """Collects every mistake instead of stopping at the first: each ``with gather.one():`` block is checked
+    on its own; ``done()`` raises them all together."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        try:
+            yield
+        except MappingRefused as exc:
+            self.messages.extend(exc.messages)
+
+    def done(self) -> None:
+        if self.messages:
+            raise MappingRefused(*self.messages)
 
 
 @dataclass(frozen=True)
@@ -90,10 +116,10 @@ def _text(value: Any, where: str) -> str:
 
 
 def _unknown(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for k in table:
-        if k not in allowed:
-            place = f"{where}.{_key(k)}" if where else _key(k)
-            raise MappingRefused(f"{place}: unknown key; the keys here are " + ", ".join(allowed))
+    unknown = [f"{where}.{_key(k)}" if where else _key(k) for k in table if k not in allowed]
+    if unknown:
+        raise MappingRefused(*(f"{place}: unknown key; the keys here are " + ", ".join(allowed)
+                               for place in unknown))
 
 
 def load_mapping(path: str | Path) -> FormMapping:
@@ -107,24 +133,37 @@ def load_mapping(path: str | Path) -> FormMapping:
         raise MappingRefused(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingRefused(f"is not valid TOML: {exc}") from None
-    _unknown(raw, ("form", "sheets"), "")
-    form = _table(raw.get("form", {}), "form")
-    _unknown(form, ("tool", "id_prefix", "title"), "form")
+    gather = Gather()
+    with gather.one():
+        _unknown(raw, ("form", "sheets"), "")
+    form: dict[str, Any] = {}
+    with gather.one():
+        form = _table(raw.get("form", {}), "form")
+    with gather.one():
+        _unknown(form, ("tool", "id_prefix", "title"), "form")
     tool = form.get("tool")
-    if tool is not None:
-        tool = _text(tool, "form.tool").casefold()
-        if tool not in TOOLS:
-            raise MappingRefused(f"form.tool: '{form['tool']}' is not one of " + ", ".join(TOOLS))
+    with gather.one():
+        if tool is not None:
+            tool = _text(tool, "form.tool").casefold()
+            if tool not in TOOLS:
+                raise MappingRefused(f"form.tool: '{form['tool']}' is not one of " + ", ".join(TOOLS))
     prefix = form.get("id_prefix", "")
-    if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX:
-        raise MappingRefused(f"form.id_prefix: must be a text of at most {MAX_PREFIX} characters")
-    if "title" in form:
-        _text(form["title"], "form.title")
-    sheets_raw = _table(raw.get("sheets"), "sheets") if "sheets" in raw else {}
-    if not sheets_raw:
-        raise MappingRefused("sheets: no sheet is mapped; add at least one, e.g. [sheets.Trainings]")
-    sheets = tuple(_sheet(name, value) for name, value in sheets_raw.items())
-    return FormMapping(path, tool, prefix, sheets)
+    with gather.one():
+        if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX:
+            raise MappingRefused(f"form.id_prefix: must be a text of at most {MAX_PREFIX} characters")
+    with gather.one():
+        if "title" in form:
+            _text(form["title"], "form.title")
+    sheets: list[SheetMapping] = []
+    with gather.one():
+        sheets_raw = _table(raw.get("sheets"), "sheets") if "sheets" in raw else {}
+        if not sheets_raw:
+            raise MappingRefused("sheets: no sheet is mapped; add at least one, e.g. [sheets.Trainings]")
+        for name, value in sheets_raw.items():
+            with gather.one():
+                sheets.append(_sheet(name, value))
+    gather.done()
+    return FormMapping(path, tool, prefix, tuple(sheets))
 
 
 def _sheet(name: str, value: Any) -> SheetMapping:
@@ -134,48 +173,64 @@ def _sheet(name: str, value: Any) -> SheetMapping:
         raise MappingRefused(f"{where}: '{name}' is not one of the import sheets (" +
                              ", ".join(s.name for s in SHEETS) + ")")
     table = _table(value, where)
-    _unknown(table, ("from", "columns", "choices"), where)
-    origin = _text(table.get("from", MAIN), f"{where}.from")
-    columns = _table(table.get("columns"), f"{where}.columns") if "columns" in table else {}
-    choices = _table(table.get("choices", {}), f"{where}.choices")
+    gather = Gather()
+    with gather.one():
+        _unknown(table, ("from", "columns", "choices"), where)
+    origin = MAIN
+    with gather.one():
+        origin = _text(table.get("from", MAIN), f"{where}.from")
+    columns: dict[str, Any] = {}
+    with gather.one():
+        columns = _table(table.get("columns"), f"{where}.columns") if "columns" in table else {}
+    choices: dict[str, Any] = {}
+    with gather.one():
+        choices = _table(table.get("choices", {}), f"{where}.choices")
     sources: list[Source] = []
     seen: set[str] = set()
     for label, ref in columns.items():
-        place = f"{where}.columns.{_key(label)}"
-        f = spec.field_for(label)
-        if f is None or f.attr == "grant_code":
-            raise MappingRefused(f"{place}: '{label}' is not a column of the {spec.name} sheet (" +
-                                 ", ".join(x.label for x in spec.columns) + ")")
-        if f.attr in seen:
-            raise MappingRefused(f"{place}: the column '{f.label}' is mapped twice")
-        seen.add(f.attr)
-        text = _text(ref, place)
-        column_choices = _choices(choices.get(label, choices.get(f.label, {})), f"{where}.choices.{_key(label)}")
-        if text == KEY:
-            sources.append(Source(f.label, f.attr, submission_key=True))
-        elif text.startswith("="):
-            sources.append(Source(f.label, f.attr, constant=text[1:]))
-        elif text.startswith("@"):
-            raise MappingRefused(f"{place}: '{text}' is not known; write @key (the submission's key), =TEXT (a "
-                                 "constant) or a form field's name")
-        else:
-            sources.append(Source(f.label, f.attr, form_field=text, choices=column_choices))
+        with gather.one():
+            place = f"{where}.columns.{_key(label)}"
+            f = spec.field_for(label)
+            if f is None or f.attr == "grant_code":
+                raise MappingRefused(f"{place}: '{label}' is not a column of the {spec.name} sheet (" +
+                                     ", ".join(x.label for x in spec.columns) + ")")
+            if f.attr in seen:
+                raise MappingRefused(f"{place}: the column '{f.label}' is mapped twice")
+            seen.add(f.attr)
+            text = _text(ref, place)
+            column_choices = _choices(choices.get(label, choices.get(f.label, {})),
+                                      f"{where}.choices.{_key(label)}")
+            if text == KEY:
+                sources.append(Source(f.label, f.attr, submission_key=True))
+            elif text.startswith("="):
+                sources.append(Source(f.label, f.attr, constant=text[1:]))
+            elif text.startswith("@"):
+                raise MappingRefused(f"{place}: '{text}' is not known; write @key (the submission's key), =TEXT "
+                                     "(a constant) or a form field's name")
+            else:
+                sources.append(Source(f.label, f.attr, form_field=text, choices=column_choices))
+    # what the file maps, its mistakes included (a column written with a bad source is not "not mapped" too)
+    written = {f.attr for f in map(spec.field_for, columns) if f is not None}
     for label in choices:
         f = spec.field_for(label)
-        if f is None or f.attr not in seen:
-            raise MappingRefused(f"{where}.choices.{_key(label)}: '{label}' is not a mapped column of this sheet")
-    missing = [f.label for f in spec.required if f.attr not in seen]
+        if f is None or f.attr not in written:
+            gather.messages.append(f"{where}.choices.{_key(label)}: '{label}' is not a mapped column of this sheet")
+    missing = [f.label for f in spec.required if f.attr not in written]
     if missing:
-        raise MappingRefused(f"{where}.columns: the required column{'s' if len(missing) > 1 else ''} " +
-                             ", ".join(f"'{m}'" for m in missing) + (" are" if len(missing) > 1 else " is") +
-                             " not mapped")
+        gather.messages.append(f"{where}.columns: the required column{'s' if len(missing) > 1 else ''} " +
+                               ", ".join(f"'{m}'" for m in missing) + (" are" if len(missing) > 1 else " is") +
+                               " not mapped")
+    gather.done()
     return SheetMapping(spec, origin, tuple(sources))
 
 
 def _choices(value: Any, where: str) -> dict[str, str]:
     table = _table(value, where)
     out: dict[str, str] = {}
+    gather = Gather()
     for name, target in table.items():
-        out[str(name)] = _text(target, f"{where}.{_key(str(name))}")
-        out.setdefault(str(name).casefold(), out[str(name)])
+        with gather.one():
+            out[str(name)] = _text(target, f"{where}.{_key(str(name))}")
+            out.setdefault(str(name).casefold(), out[str(name)])
+    gather.done()
     return out

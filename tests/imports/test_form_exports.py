@@ -179,7 +179,41 @@ def test_a_bad_mapping_file_is_refused_naming_the_key(url, db, tmp_path, text, m
     before = snapshot(db)
     result = run("--db", url, "import", str(path), "--mapping", str(mapping))
     assert result.exit_code == 1 and snapshot(db) == before
-    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(message) and all(line.startswith("map.toml: ") for line in lines)
+
+
+def test_every_mistake_of_a_mapping_file_is_listed_at_once(url, db, tmp_path):
+    """Each mistake was reported alone: fix it, import, and meet the next one."""
+    path = F.export("kobo", tmp_path / "register", F.attendance_submissions())
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(Path(F.ATTENDANCE_MAP).read_text()
+                       .replace("[form]\n", "[form]\ncolour = 'blue'\n", 1)
+                       .replace('"topic"', '"@topic"', 1)
+                       .replace('"Title" = ', '"Titel" = ', 1))
+    before = snapshot(db)
+    result = run("--db", url, "import", str(path), "--mapping", str(mapping), "--dry-run")
+    assert result.exit_code == 1 and snapshot(db) == before
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("map.toml: form.colour: unknown key")
+    assert any(line.startswith("map.toml: sheets.Trainings.columns.Titel: 'Titel' is not a column of the "
+                               "Trainings sheet") for line in lines)
+    assert any(line.startswith("map.toml: sheets.Trainings.columns.Topic: '@topic' is not known") for line in lines)
+    assert "map.toml: sheets.Trainings.columns: the required column 'Title' is not mapped" in lines
+    assert "Nothing was imported from register.xlsx: 4 problems" in result.stderr + result.output
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_field_the_export_lacks_is_named_at_once(tool, url, db, tmp_path):
+    path = F.export(tool, tmp_path / "register", F.attendance_submissions())
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(Path(F.ATTENDANCE_MAP).read_text().replace('"topic"', '"training_topic"')
+                       .replace('"county"', '"training_county"'))
+    result = run("--db", url, "import", str(path), "--mapping", str(mapping))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in lines if "no field" in line] == [
+        'sheets.Trainings.columns."Topic"', 'sheets.Trainings.columns."County"']
 
 
 def test_a_mapped_field_the_export_lacks_is_named(url, db, tmp_path):
