@@ -495,7 +495,7 @@ class PagedTable(Vertical, Generic[R]):
         # a timer stopped after its event was already queued still calls this: cover the table only while a
         # page is still awaited (a late call once the page is shown left the table covered, and a covered
         # table cannot hold the focus: every key went dead)
-        if self._loading_timer is None or self.shown == self.request:
+        if self._loading_timer is None:
             return
         self.table.loading = True
         self.query_one(".table-status", Static).update(f"Loading {fmt.plural(2, self.noun)}…")
