@@ -191,13 +191,38 @@ class Writer:
             summary.count(result.action, sheet.where(row.number, key_attr), ref_of(row),
                           {sheet.spec.label_of(a): v for a, v in diff.items()})
 
+    def _case_variants(self, sheet: SheetInput, current: dict[Hashable, Any],
+                       key_of: Callable[[Row], Hashable]) -> list[Row]:
+        """The sheet's rows; an ID that differs from a stored one, or from an earlier row's, only in capitals is
+        noted: IDs are compared exactly, so it makes a record of its own, which is more often a slip of the
+        keyboard than meant (the dry run shows the note before anything is written)."""
+        rows = list(sheet.ok_rows())
+        first: dict[Hashable, tuple[Hashable, int | None]] = {}
+        for key in current:
+            first.setdefault(_folded(key), (key, None))
+        variants: list[str] = []
+        for row in rows:
+            key = key_of(row)
+            other, number = first.setdefault(_folded(key), (key, row.number))
+            if other != key and key not in current:
+                there = "a stored record" if number is None else f"row {number}"
+                variants.append(f"{sheet.where(row.number, 'code')}: the ID '{_last(key)}' differs from "
+                                f"'{_last(other)}' ({there}) only in capitals; IDs are compared exactly, so it "
+                                "makes a new record")
+        self.notes.extend(variants[:NOTES_LISTED])
+        if len(variants) > NOTES_LISTED:
+            self.notes.append(f"{sheet.name}: {len(variants) - NOTES_LISTED:,} more IDs differ from another only "
+                              "in capitals")
+        return rows
+
     def _by_code(self, sheet: SheetInput, summary: SheetSummary, model: Any, create: Callable[..., SaveResult],
                  update: Callable[..., SaveResult]) -> None:
         """A record of the partnership found by its own code (grants, engagements, milestones)."""
         attrs = _attrs(sheet.spec)
         current = self._load(select(model.code, *(getattr(model, a) for a in attrs))
                              .where(model.partnership_id == self.pid), 1, attrs)
-        self._upsert(sheet, summary, current, sheet.ok_rows(), _code, "code",
+        rows = self._case_variants(sheet, current, _code)
+        self._upsert(sheet, summary, current, rows, _code, "code",
                      lambda v, r, cur: create(v, reason=r.reason) if cur is None
                      else update(v["code"], v, reason=r.reason), _code)
 
@@ -215,7 +240,8 @@ class Writer:
         current = self._load(select(Grant.code, BudgetLine.code, *(getattr(BudgetLine, a) for a in attrs))
                              .join(BudgetLine, BudgetLine.grant_id == Grant.id)
                              .where(Grant.partnership_id == self.pid), 2, attrs)
-        self._upsert(sheet, summary, current, sheet.ok_rows(), _grant_code, "code",
+        rows = self._case_variants(sheet, current, _grant_code)
+        self._upsert(sheet, summary, current, rows, _grant_code, "code",
                      lambda v, r, cur: self.services.create_budget_line(v, grant_code=r.grant, reason=r.reason)
                      if cur is None else self.services.update_budget_line(v["code"], v, grant_code=r.grant,
                                                                           reason=r.reason), _code)
@@ -230,7 +256,9 @@ class Writer:
                 .outerjoin(training, training.id == Expenditure.training_id)
                 .outerjoin(engagement, engagement.id == Expenditure.engagement_id)
                 .where(Grant.partnership_id == self.pid))
-        self._upsert(sheet, summary, self._load(stmt, 2, attrs), sheet.ok_rows(), _grant_code, "code",
+        current = self._load(stmt, 2, attrs)
+        rows = self._case_variants(sheet, current, _grant_code)
+        self._upsert(sheet, summary, current, rows, _grant_code, "code",
                      lambda v, r, cur: self.services.create_expenditure(v, grant_code=r.grant, reason=r.reason)
                      if cur is None else self.services.update_expenditure(v["code"], v, grant_code=r.grant,
                                                                           reason=r.reason), _code)
@@ -298,7 +326,7 @@ class Writer:
         attrs = _attrs(sheet.spec)
         current = self._load(select(Training.code, *(getattr(Training, a) for a in attrs))
                              .where(Training.partnership_id == self.pid), 1, attrs)
-        rows = list(sheet.ok_rows())
+        rows = self._case_variants(sheet, current, _code)
         new = [r for r in rows if r.get("code") not in current and r.reason is None]
         self._upsert(sheet, summary, current, [r for r in rows if r.get("code") in current or r.reason is not None],
                      _code, "code", lambda v, r, cur: self.services.create_training(v, reason=r.reason)
@@ -468,6 +496,16 @@ class Writer:
             {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
             for k, tid, pre, post in pending], None, sheet,
             ref_of=lambda _oid, r: attendance_ref(code_of[r["training_id"]], r["participant_id"]))
+
+
+def _folded(key: Hashable) -> Hashable:
+    if isinstance(key, tuple):
+        return tuple(_folded(k) for k in key)
+    return key.casefold() if isinstance(key, str) else key
+
+
+def _last(key: Hashable) -> Any:
+    return key[-1] if isinstance(key, tuple) else key
 
 
 def _code(row: Row) -> Any:

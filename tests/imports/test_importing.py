@@ -83,6 +83,33 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(services,
     assert audit_count(db) == events and snapshot(db) == before
 
 
+def test_an_id_differing_from_another_only_in_capitals_is_noted(services, db, tmp_path):
+    """IDs are compared exactly: 'tr-1' beside a stored 'TR-1' makes a second training. That stays so (an ID
+    is the user's own key), but it was done without a word; the dry run now says so before anything is
+    written, and the import says it again."""
+    import_workbook(services, write_book(tmp_path / "v1.xlsx", sample_sheets()))
+    first = {"Title": "Digital evidence", "Topic": "Digital", "Start date": date(2025, 8, 11),
+             "End date": date(2025, 8, 12), "County": "Kisumu"}
+    sheets = {"Trainings": [{"Training ID": "tr-1", **first}, {"Training ID": "TR-9", **first},
+                            {"Training ID": "Tr-9", **first}, {"Training ID": "TR-2", **first}],
+              "Engagements": [{**sample_sheets()["Engagements"][0], "Engagement ID": "ts-1"}]}
+    path = write_book(tmp_path / "v2.xlsx", sheets)
+    expected = [
+        "Trainings!A2: the ID 'tr-1' differs from 'TR-1' (a stored record) only in capitals; IDs are compared "
+        "exactly, so it makes a new record",
+        "Trainings!A4: the ID 'Tr-9' differs from 'TR-9' (row 3) only in capitals; IDs are compared exactly, so "
+        "it makes a new record",
+        "Engagements!A2: the ID 'ts-1' differs from 'TS-1' (a stored record) only in capitals; IDs are compared "
+        "exactly, so it makes a new record"]
+    dry = import_workbook(services, path, dry_run=True)
+    assert dry.ok and [n for n in dry.notes if "capitals" in n] == expected
+    assert [n for n in dry.summary_lines() if "capitals" in n] == expected
+    outcome = import_workbook(services, path)
+    assert outcome.ok and [n for n in outcome.notes if "capitals" in n] == expected
+    assert (outcome.sheet("Trainings").new, outcome.sheet("Trainings").changed) == (3, 1)
+    assert count(db, Training) == 5 and count(db, Engagement) == 3
+
+
 def test_a_corrected_and_extended_file_updates_adds_and_never_duplicates(services, db, tmp_path):
     sheets = sample_sheets()
     import_workbook(services, write_book(tmp_path / "v1.xlsx", sheets))
