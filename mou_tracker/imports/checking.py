@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -392,9 +393,39 @@ def _codes(sheet: SheetInput | None, attr: str = "code") -> dict[str, Row]:
     return out
 
 
+class _Spellings:
+    """'Did you mean' for a reference that differs from a known ID only in capitals (IDs are compared exactly).
+    Each pool of IDs is folded once, on the first reference that misses it."""
+
+    def __init__(self) -> None:
+        self._folded: dict[int, tuple[Any, dict[Any, Any]]] = {}
+
+    def hint(self, key: Any, *pools: Any) -> str:
+        for pool in pools:
+            held = self._folded.get(id(pool))
+            if held is None:
+                held = self._folded[id(pool)] = (pool, {})
+                for known in pool:
+                    held[1].setdefault(fold_id(known), known)
+            found = held[1].get(fold_id(key))
+            if found is not None and found != key:
+                shown = found[-1] if isinstance(found, tuple) else found
+                return f" (IDs are compared exactly, capitals included: did you mean '{shown}'?)"
+        return ""
+
+
+def fold_id(key: Any) -> Any:
+    """An ID (or a tuple of IDs) with its capitals folded: what two IDs differing only in capitals share."""
+    if isinstance(key, tuple):
+        return tuple(fold_id(k) for k in key)
+    return key.casefold() if isinstance(key, str) else key
+
+
 def _reference(sheet: SheetInput, row: Row, attr: str, in_file: dict[Any, Row], key: Any, in_db: bool,
-               file_sheet: SheetInput | None, problems: Problems, message: str) -> None:
-    """A row that refers to another record: in the file (then it follows that row's fate) or in the database."""
+               file_sheet: SheetInput | None, problems: Problems, message: str, hint: str | Callable[[], str] = ""
+               ) -> None:
+    """A row that refers to another record: in the file (then it follows that row's fate) or in the database.
+    ``hint()`` is added to the message when the reference is found nowhere."""
     target = in_file.get(key)
     if target is not None:
         if not target.ok:
@@ -405,7 +436,7 @@ def _reference(sheet: SheetInput, row: Row, attr: str, in_file: dict[Any, Row], 
     if file_sheet is not None and not file_sheet.usable:
         row.ok = False  # the sheet that might hold it could not be read; its problem is reported
         return
-    sheet.report(problems, row, attr, message)
+    sheet.report(problems, row, attr, message + (hint() if callable(hint) else hint))
 
 
 def check_rules_of_refused_rows(book: CheckedWorkbook, refs: References, problems: Problems, today: date) -> None:
@@ -453,6 +484,7 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
     engagements = book.get(S.ENGAGEMENTS)
     grant_sheet = book.get(S.GRANT)
 
+    spellings = _Spellings()
     _id_unique(trainings, problems, lambda r: r.get("code"), "code")
     _id_unique(engagements, problems, lambda r: r.get("code"), "code")
     _id_unique(book.get(S.MILESTONES), problems, lambda r: r.get("code"), "code")
@@ -468,8 +500,8 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
         for row in sheet.rows:
             code = row.get("indicator_code")
             if code is not None and code not in refs.indicators:
-                sheet.report(problems, row, "indicator_code",
-                             f"Indicator code: no indicator '{code}' in this partnership")
+                sheet.report(problems, row, "indicator_code", f"Indicator code: no indicator '{code}' in this "
+                             "partnership" + spellings.hint(code, refs.indicators))
 
     # Training end before start (the bulk path writes new trainings without the per-row service check)
     if trainings is not None:
@@ -498,9 +530,11 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
                 if target is not None and target.ok:
                     continue  # the common case: a training of this file, itself in order
                 _reference(participants, row, "training_code", training_rows, code, code in refs.trainings,
-                           trainings, problems, f"Training ID: no training '{code}' in this file or the database")
+                           trainings, problems, f"Training ID: no training '{code}' in this file or the database",
+                           partial(spellings.hint, code, training_rows, refs.trainings))
 
-    _check_money(book, refs, problems, grant_sheet, training_rows, _codes(engagements), trainings, engagements)
+    _check_money(book, refs, problems, grant_sheet, training_rows, _codes(engagements), trainings, engagements,
+                 spellings)
     from mou_tracker.imports import funder_sheets
 
     funder_sheets.check(book, refs, problems)
@@ -508,7 +542,7 @@ def check_links(book: CheckedWorkbook, refs: References, problems: Problems) -> 
 
 def _check_money(book: CheckedWorkbook, refs: References, problems: Problems, grant_sheet: SheetInput | None,
                  training_rows: dict[str, Row], engagement_rows: dict[str, Row], trainings: SheetInput | None,
-                 engagements: SheetInput | None) -> None:
+                 engagements: SheetInput | None, spellings: _Spellings) -> None:
     """Which grant each Budget, Disbursements and Expenditures row belongs to, and what it refers to."""
     file_grants = _codes(grant_sheet)
     budget = book.get(S.BUDGET)
@@ -540,7 +574,7 @@ def _check_money(book: CheckedWorkbook, refs: References, problems: Problems, gr
             if row.get("grant_code"):
                 if code not in known:
                     sheet.report(problems, row, "grant_code", f"Grant code: no grant '{code}' in this file or the "
-                                                              "database")
+                                                              "database" + spellings.hint(code, known))
                     continue
             elif code is None:
                 if trouble and not reported:
@@ -565,16 +599,19 @@ def _check_money(book: CheckedWorkbook, refs: References, problems: Problems, gr
             if row.grant and row.get("line_code"):
                 key = (row.grant, row.get("line_code"))
                 _reference(expenditures, row, "line_code", line_rows, key, key in refs.lines, budget, problems,
-                           f"Line code: no budget line '{row.get('line_code')}' in grant {row.grant}")
+                           f"Line code: no budget line '{row.get('line_code')}' in grant {row.grant}",
+                           partial(spellings.hint, key, line_rows, refs.lines))
             if row.get("training_code"):
                 code = row.get("training_code")
                 _reference(expenditures, row, "training_code", training_rows, code, code in refs.trainings,
-                           trainings, problems, f"Training ID: no training '{code}' in this file or the database")
+                           trainings, problems, f"Training ID: no training '{code}' in this file or the database",
+                           partial(spellings.hint, code, training_rows, refs.trainings))
             if row.get("engagement_code"):
                 code = row.get("engagement_code")
                 _reference(expenditures, row, "engagement_code", engagement_rows, code, code in refs.engagements,
                            engagements, problems,
-                           f"Engagement ID: no engagement '{code}' in this file or the database")
+                           f"Engagement ID: no engagement '{code}' in this file or the database",
+                           partial(spellings.hint, code, engagement_rows, refs.engagements))
     if disbursements is not None:
         _unique(disbursements, problems,
                 lambda r: (r.grant, r.get("reference")) if r.grant and r.get("reference") else None, "reference",

@@ -43,7 +43,7 @@ from mou_tracker.domain.identity import normalise_staff_number, participant_ref
 from mou_tracker.errors import ReasonRequired, ValidationError
 from mou_tracker.imports import funder_sheets
 from mou_tracker.imports import sheets as S
-from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput
+from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput, fold_id
 from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
 from mou_tracker.services.audit import remembered
 from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
@@ -199,11 +199,11 @@ class Writer:
         rows = list(sheet.ok_rows())
         first: dict[Hashable, tuple[Hashable, int | None]] = {}
         for key in current:
-            first.setdefault(_folded(key), (key, None))
+            first.setdefault(fold_id(key), (key, None))
         variants: list[str] = []
         for row in rows:
             key = key_of(row)
-            other, number = first.setdefault(_folded(key), (key, row.number))
+            other, number = first.setdefault(fold_id(key), (key, row.number))
             if other != key and key not in current:
                 there = "a stored record" if number is None else f"row {number}"
                 variants.append(f"{sheet.where(row.number, 'code')}: the ID '{_last(key)}' differs from "
@@ -496,12 +496,6 @@ class Writer:
             {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
             for k, tid, pre, post in pending], None, sheet,
             ref_of=lambda _oid, r: attendance_ref(code_of[r["training_id"]], r["participant_id"]))
-
-
-def _folded(key: Hashable) -> Hashable:
-    if isinstance(key, tuple):
-        return tuple(_folded(k) for k in key)
-    return key.casefold() if isinstance(key, str) else key
 
 
 def _last(key: Hashable) -> Any:

@@ -110,6 +110,28 @@ def test_an_id_differing_from_another_only_in_capitals_is_noted(services, db, tm
     assert count(db, Training) == 5 and count(db, Engagement) == 3
 
 
+def test_a_reference_differing_only_in_capitals_says_which_id_was_meant(services, db, tmp_path):
+    import_workbook(services, write_book(tmp_path / "v1.xlsx", sample_sheets()))
+    sheets = {"Trainings": [{**sample_sheets()["Trainings"][1], "Training ID": "TR-7"}],
+              "Participants": [{"Training ID": "tr-1", "Name": "Jane Doe", "Sex": "F", "Agency": "ODPP"},
+                               {"Training ID": "tr-7", "Name": "Jane Doe", "Sex": "F", "Agency": "ODPP"},
+                               {"Training ID": "TR-8", "Name": "Jane Doe", "Sex": "F", "Agency": "ODPP"}],
+              "Expenditures": [{**sample_sheets()["Expenditures"][0], "Expenditure ID": "EX-9", "Line code": "bl1",
+                                "Engagement ID": "ts-2"}],
+              "Targets": [{"Indicator code": "oc1", "Period": "2025-Q3", "Target": 3}],
+              "Budget": [{"Grant code": "hti-ke-1", "Line code": "BL9", "Name": "Other", "Category": "Training",
+                          "Amount": 10}]}
+    hint = " (IDs are compared exactly, capitals included: did you mean '{}'?)"
+    assert refused(services, write_book(tmp_path / "v2.xlsx", sheets)) == [
+        "Participants!A2: Training ID: no training 'tr-1' in this file or the database" + hint.format("TR-1"),
+        "Participants!A3: Training ID: no training 'tr-7' in this file or the database" + hint.format("TR-7"),
+        "Participants!A4: Training ID: no training 'TR-8' in this file or the database",
+        "Expenditures!C2: Line code: no budget line 'bl1' in grant HTI-KE-1" + hint.format("BL1"),
+        "Expenditures!I2: Engagement ID: no engagement 'ts-2' in this file or the database" + hint.format("TS-2"),
+        "Targets!A2: Indicator code: no indicator 'oc1' in this partnership" + hint.format("OC1"),
+        "Budget!E2: Grant code: no grant 'hti-ke-1' in this file or the database" + hint.format("HTI-KE-1")]
+
+
 def test_a_corrected_and_extended_file_updates_adds_and_never_duplicates(services, db, tmp_path):
     sheets = sample_sheets()
     import_workbook(services, write_book(tmp_path / "v1.xlsx", sheets))
