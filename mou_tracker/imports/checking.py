@@ -409,9 +409,13 @@ class _Spellings:
                     held[1].setdefault(fold_id(known), known)
             found = held[1].get(fold_id(key))
             if found is not None and found != key:
-                shown = found[-1] if isinstance(found, tuple) else found
-                return f" (IDs are compared exactly, capitals included: did you mean '{shown}'?)"
+                return f" (IDs are compared exactly, capitals included: did you mean '{shown_id(found)}'?)"
         return ""
+
+
+def shown_id(key: Any) -> Any:
+    """The ID itself of a key that may be scoped ((grant code, line code) -> the line code)."""
+    return key[-1] if isinstance(key, tuple) else key
 
 
 def fold_id(key: Any) -> Any:

@@ -43,7 +43,7 @@ from mou_tracker.domain.identity import normalise_staff_number, participant_ref
 from mou_tracker.errors import ReasonRequired, ValidationError
 from mou_tracker.imports import funder_sheets
 from mou_tracker.imports import sheets as S
-from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput, fold_id
+from mou_tracker.imports.checking import CheckedWorkbook, Problems, Progress, Row, SheetInput, fold_id, shown_id
 from mou_tracker.imports.outcome import FigureMove, IndicatorMove, RowChange, SheetSummary
 from mou_tracker.services.audit import remembered
 from mou_tracker.services.indicators import IndicatorEngine, IndicatorSeries
@@ -206,8 +206,8 @@ class Writer:
             other, number = first.setdefault(fold_id(key), (key, row.number))
             if other != key and key not in current:
                 there = "a stored record" if number is None else f"row {number}"
-                variants.append(f"{sheet.where(row.number, 'code')}: the ID '{_last(key)}' differs from "
-                                f"'{_last(other)}' ({there}) only in capitals; IDs are compared exactly, so it "
+                variants.append(f"{sheet.where(row.number, 'code')}: the ID '{shown_id(key)}' differs from "
+                                f"'{shown_id(other)}' ({there}) only in capitals; IDs are compared exactly, so it "
                                 "makes a new record")
         self.notes.extend(variants[:NOTES_LISTED])
         if len(variants) > NOTES_LISTED:
@@ -496,10 +496,6 @@ class Writer:
             {"training_id": tid, "participant_id": people[k].id, "pre_score": pre, "post_score": post}
             for k, tid, pre, post in pending], None, sheet,
             ref_of=lambda _oid, r: attendance_ref(code_of[r["training_id"]], r["participant_id"]))
-
-
-def _last(key: Hashable) -> Any:
-    return key[-1] if isinstance(key, tuple) else key
 
 
 def _code(row: Row) -> Any:
