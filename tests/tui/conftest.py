@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
 from mou_tracker.app_root import Settings
@@ -40,22 +41,25 @@ def make_app(db: Database, actor: str = "tester", **kwargs: Any) -> MouApp:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every load has finished and the screen has caught up (edit flows, which wait for a
     dialog, are left running)."""
-    from mou_tracker.tui.forms import Dialog
-
     app = pilot.app
-    for _ in range(4):
+    for _ in range(50):  # a finished load may start the next (a page, then its count): until none is running
         await pilot.pause()
         busy = [w for w in app.workers if w.group != "edit" and not w.is_finished]
-        if busy:
-            await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
-    # an edit flow on its way to a dialog, and a dialog's own save, are given the time to get there
+        if not busy:
+            break
+        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+    # an edit flow on its way to a dialog (or a question), and a dialog's own save, are given the time to get
+    # there; one waiting for the person's answer is left waiting
+    waited = False
     for _ in range(200):
         top = app.screen
-        if not any(w.group == "edit" and not w.is_finished and (w.node is top or not isinstance(top, Dialog))
+        if not any(w.group == "edit" and not w.is_finished and (w.node is top or not isinstance(top, ModalScreen))
                    for w in app.workers):
             break
+        waited = True
         await pilot.pause(0.02)
-    await pilot.pause()
+    if waited:  # let the screen catch up with where the edit flow got to
+        await pilot.pause()
 
 
 async def laid_out(pilot: Pilot[Any], ready: Any, tries: int = 100) -> None:
