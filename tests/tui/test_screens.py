@@ -177,6 +177,35 @@ async def test_both_themes_render_every_screen(seeded: Any) -> None:
         assert app.current_theme.name == "textual-dark"
 
 
+async def test_a_first_visit_of_a_tab_restyles_nothing_else_and_a_theme_change_reaches_every_tab(seeded: Any) -> None:
+    """Each tab opened for the first time is styled as it mounts; the app is not restyled for it (Textual
+    did, every node of every open screen, on each first visit); a theme chosen later reaches every tab, those
+    opened before it and those opened after."""
+    from textual.color import Color
+
+    app = make_app(seeded.db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        restyles: list[str] = []
+        restyle = app.refresh_css
+
+        def counted(animate: bool = True) -> None:
+            restyles.append(type(app.screen).__name__)
+            restyle(animate)
+
+        app.refresh_css = counted  # type: ignore[method-assign]
+        for key in "2345":
+            await press(pilot, key)
+        assert restyles == []
+        app.theme = "textual-light"
+        await settle(pilot)
+        assert restyles  # the theme change itself restyles
+        background = Color.parse(app.get_css_variables()["background"])
+        for key in "12345678":
+            await press(pilot, key)
+            assert app.screen.styles.background == background, (key, app.screen.styles.background)
+
+
 def test_run_app_refuses_an_unknown_partnership_before_opening(seeded: Any) -> None:
     import pytest
 
