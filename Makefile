@@ -23,7 +23,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: install system-deps
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 4
 
 test-fast: install
 	MOU_TEST_PG=off $(PY) -m pytest -q -x
