@@ -89,10 +89,7 @@ class MouScreen(Screen[None]):
         # screen: about a fifth of the processor time of going through the tabs. The app's first screen is
         # left to Textual (it is made while the app's theme is still being put in place); a theme changed
         # later still restyles every screen (the app's count moves on).
-        try:
-            app = active_app.get()
-        except LookupError:  # made outside a running app
-            app = None
+        app = active_app.get(None)  # None: made outside a running app
         if app is not None and app in _SHOWN_IN:
             self._css_update_count = app._css_update_count
 
