@@ -196,13 +196,24 @@ class ServiceCore:
 
     def _refuse_taken(self, uow: UnitOfWork, model: Any, kind: str, label: str, code: str,
                       name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None,
-                      also: list[Problem] | None = None) -> None:
+                      also: list[Problem] | None = None) -> list[str]:
         """Adding a record whose ID exists is refused, naming the existing record. The
-        record's other problems (``also``) come with it, so that a form shows every problem at once."""
+        record's other problems (``also``) come with it, so that a form shows every problem at once.
+
+        Returns the notes for the save: an ID that differs from a stored one only in capitals makes a record
+        of its own (IDs are compared exactly), which is more often a slip of the keyboard than meant, so a
+        form or a command says so. An import (a nested unit of work) notes these itself, for the whole
+        sheet and before anything is written, so it gets none here."""
         where = scope if scope is not None else model.partnership_id == self.partnership_id
         existing = uow.session.execute(select(model).where(where, model.code == code)).scalar()
         if existing is None:
-            return
+            if uow.nested:
+                return []
+            folded = code.casefold()
+            others = sorted(c for c in uow.session.execute(select(model.code).where(where)).scalars()
+                            if c.casefold() == folded)
+            return [f"{label}: '{code}' differs from the stored '{other}' only in capitals; IDs are compared "
+                    f"exactly, so it is a new {kind.replace('_', ' ')}" for other in others[:1]]
         taken = uow.session.execute(select(model.code).where(where)).scalars()
         name = name_attr(existing) if callable(name_attr) else getattr(existing, name_attr, None)
         refusal = already_exists(kind, label, code, name, taken)

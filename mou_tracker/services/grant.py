@@ -68,7 +68,7 @@ class GrantWrites(ServiceCore):
         data, problems = self._grant_data(values, notes)
         with self.unit_of_work() as uow:
             if data.get("code"):
-                self._refuse_taken(uow, Grant, "grant", "Grant code", data["code"], "funder", also=problems)
+                notes += self._refuse_taken(uow, Grant, "grant", "Grant code", data["code"], "funder", also=problems)
             self._refuse_another_currency(uow, data, None, problems)
             raise_problems(problems)
             result = uow.create("grant", Grant(partnership_id=self.partnership_id, **data), data["code"],
@@ -162,7 +162,7 @@ class GrantWrites(ServiceCore):
         with self.unit_of_work() as uow:
             g = self._grant_or_problem(uow, grant_code, problems)
             if g is not None and data.get("code"):
-                self._refuse_taken(uow, BudgetLine, "budget_line", "Line code", data["code"], "name",
+                notes += self._refuse_taken(uow, BudgetLine, "budget_line", "Line code", data["code"], "name",
                                    scope=BudgetLine.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None
@@ -292,7 +292,7 @@ class GrantWrites(ServiceCore):
         with self.unit_of_work() as uow:
             g, data, problems = data_of(uow, values, grant_code, notes)
             if g is not None and data.get("code"):
-                self._refuse_taken(uow, model, kind, label, data["code"], "description",
+                notes += self._refuse_taken(uow, model, kind, label, data["code"], "description",
                                    scope=model.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None

@@ -63,7 +63,7 @@ class MilestoneWrites(ServiceCore):
         data, problems = self._milestone_data(values, notes)
         with self.unit_of_work() as uow:
             if data.get("code"):
-                self._refuse_taken(uow, Milestone, "milestone", "Milestone ID", data["code"], also=problems)
+                notes += self._refuse_taken(uow, Milestone, "milestone", "Milestone ID", data["code"], also=problems)
             raise_problems(problems)
             m = Milestone(partnership_id=self.partnership_id, original_due_date=data["due_date"], **data)
             result = uow.create("milestone", m, data["code"], self.partnership_id, reason)

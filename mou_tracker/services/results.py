@@ -65,10 +65,12 @@ class ResultWrites(ServiceCore):
     def create_indicator(self, values: Mapping[str, Any], reason: Reason | None = None) -> SaveResult:
         """Add a user-defined (manual) indicator; refused when its code is taken."""
         full, problems = parse_fields(INDICATOR_FIELDS, dict(values))
+        notes: list[str] = []
         with self.unit_of_work() as uow:
             pid = self.partnership_id
             if full.get("code"):
-                self._refuse_taken(uow, Indicator, "indicator", "Indicator code", full["code"], "name", also=problems)
+                notes += self._refuse_taken(uow, Indicator, "indicator", "Indicator code", full["code"], "name",
+                                            also=problems)
             raise_problems(problems)
             position = uow.session.execute(select(func.coalesce(func.max(Indicator.position), -1))
                                            .where(Indicator.partnership_id == pid)).scalar_one() + 1
@@ -84,6 +86,7 @@ class ResultWrites(ServiceCore):
                             disaggregations=full.get("disaggregations"))
             check_bands(ind.band_low, ind.band_high)
             result = uow.create("indicator", ind, ind.code, pid, reason)
+            result.notes += notes
             uow.commit()
             return result
 

@@ -67,7 +67,7 @@ class TrainingWrites(ServiceCore):
         data = self._training_data(values, problems, notes)
         with self.unit_of_work() as uow:
             if data.get("code"):
-                self._refuse_taken(uow, Training, "training", "Training ID", data["code"], also=problems)
+                notes += self._refuse_taken(uow, Training, "training", "Training ID", data["code"], also=problems)
             raise_problems(problems)
             result = uow.create("training", Training(partnership_id=self.partnership_id, **data), data["code"],
                                 self.partnership_id, reason)

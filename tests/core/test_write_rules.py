@@ -86,6 +86,36 @@ def test_adding_a_milestone_grant_line_expenditure_or_indicator_whose_id_exists_
                    "disbursement", "TRANCHE-1", None)
 
 
+def test_adding_an_id_that_differs_from_a_stored_one_only_in_capitals_says_so(services, db):
+    """IDs are compared exactly, so 'tr-1' beside a stored 'TR-1' is a training of its own; the import noted it,
+    a form or a script adding one did not say a word. Now every kind of record with an ID notes it."""
+    services.create_training(training("TR-1"))
+    made = services.create_training(training("tr-1"))
+    assert made.action == "created"
+    assert made.notes == ["Training ID: 'tr-1' differs from the stored 'TR-1' only in capitals; IDs are compared "
+                          "exactly, so it is a new training"]
+    assert services.create_training(training("TR-2")).notes == []
+    services.create_engagement(engagement("TS-1", date(2026, 8, 3)))
+    assert services.create_engagement(engagement("ts-1", date(2026, 8, 4))).notes[0].startswith(
+        "Engagement ID: 'ts-1' differs from the stored 'TS-1' only in capitals")
+    services.create_milestone(milestone("M01", date(2025, 9, 1)))
+    assert "'m01' differs from the stored 'M01'" in services.create_milestone(milestone("m01", date(2025, 9, 1))
+                                                                              ).notes[0]
+    _grant(services)
+    line = services.create_budget_line({"code": "bl1", "name": "Other", "amount": "5"})
+    assert line.notes == ["Line code: 'bl1' differs from the stored 'BL1' only in capitals; IDs are compared "
+                          "exactly, so it is a new budget line"]
+    services.create_expenditure(_spend("EX-1"))
+    assert "'ex-1' differs from the stored 'EX-1'" in services.create_expenditure(_spend("ex-1")).notes[0]
+    ind = services.create_indicator({"code": "x1", "name": "Mine", "unit": "x", "kind": "sum"})
+    assert ind.notes == []
+    assert services.create_indicator({"code": "X1", "name": "Mine too", "unit": "x", "kind": "sum"}).notes == [
+        "Indicator code: 'X1' differs from the stored 'x1' only in capitals; IDs are compared exactly, so it is a new "
+        "indicator"]
+    with db.reading() as s:
+        assert sorted(s.execute(select(Training.code)).scalars()) == ["TR-1", "TR-2", "tr-1"]
+
+
 def test_an_id_without_a_number_gets_no_suggestion(services, db):
     services.create_training(training("INDUCTION"))
     exists_refused(db, lambda: services.create_training(training("INDUCTION")), "training", "INDUCTION", None)

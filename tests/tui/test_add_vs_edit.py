@@ -278,3 +278,22 @@ async def test_the_refused_attendance_can_be_opened_to_change_the_scores(seeded:
     with seeded.db.reading() as s:
         assert s.execute(select(Attendance.pre_score, Attendance.post_score)).one() == (Decimal("40.00"),
                                                                                         Decimal("75.00"))
+
+
+async def test_adding_an_id_that_differs_from_a_stored_one_only_in_capitals_is_saved_with_a_note(seeded: Any
+                                                                                                 ) -> None:
+    """'TS-1' is stored: an Add of 'ts-1' makes a second engagement (IDs are compared exactly), and it did so
+    without a word; the form now says so as it saves."""
+    app = make_app(seeded.db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "4", "a")
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        await fill(pilot, form, code="ts-1", date="2025-08-11", type="Case review", county="Mombasa", hours="3")
+        await press(pilot, "ctrl+s")
+        assert not isinstance(app.screen, RecordForm)
+        notes = [n.message for n in app._notifications if n.title == "Saved, note"]
+        assert notes == ["Engagement ID: 'ts-1' differs from the stored 'TS-1' only in capitals; IDs are compared "
+                         "exactly, so it is a new engagement"]
+    with seeded.db.reading() as s:
+        assert sorted(s.execute(select(Engagement.code)).scalars()) == ["TS-1", "ts-1"]
