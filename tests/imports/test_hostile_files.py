@@ -128,6 +128,21 @@ def test_one_stray_value_far_from_the_table_is_refused_before_it_is_loaded(servi
     assert time.perf_counter() - started < 10
 
 
+def test_a_stray_value_on_a_later_sheet_is_refused_before_it_is_loaded_with_the_first_sheets_problems(
+        services, tmp_path):
+    """Each sheet is scanned before it is loaded, not only the first: a far cell in Participants is refused,
+    not loaded, and the Trainings sheet's own problem is reported with it."""
+    participants = [HEADERS["Participants"][:4], ["T1", "Achieng Otieno", "F", "ODPP"]]
+    path = raw_xlsx(tmp_path / "stray2.xlsx", {"Trainings": sheet_xml([HEADERS["Trainings"][:6],
+                                                                        TRAINING[:5] + ["Atlantis"]]),
+                                               "Participants": [one_far_cell(participants, "XFD20000")]})
+    started = time.perf_counter()
+    lines = refused(services, path)
+    assert lines[0].startswith("Trainings!F2: County 'Atlantis' is not one of Kenya's 47 counties")
+    assert lines[1].startswith("Participants!A1: the sheet spans 327,680,000 cells, from A1 to column XFD")
+    assert time.perf_counter() - started < 10
+
+
 FAR_BELOW = ("the sheet reaches row {row} (one import takes at most 300,000 rows per sheet): if something was typed "
              "far below the table, delete those rows (select them, right-click > Delete) and save the file; "
              "otherwise split the file")
