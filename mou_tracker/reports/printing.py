@@ -161,7 +161,10 @@ def print_tracking_table(ws: Worksheet, *, groups: Sequence[Sequence[int]], band
 
 def readable_width(ws: Worksheet, first_row: int, last_row: int, last_col: int) -> None:
     """A list sheet prints fitted to one page width only while that keeps its smallest font at 8 pt or more;
-    otherwise at the scale that does, over as many pages as it takes, the first column repeated on each."""
+    otherwise at the scale that does, over as many pages as it takes, the first column repeated on each, and
+    the pages ordered across then down: the rest of a row's columns is on the next page, not after every row
+    of the sheet (a printed register of 50 trainings over three page widths read page 1, then the other rows'
+    IDs, and the counts of the first rows only on page 3)."""
     setup = ws.page_setup
     if not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage \
             or setup.fitToWidth not in (1, "1") or setup.fitToHeight not in (0, "0", None):
@@ -174,5 +177,6 @@ def readable_width(ws: Worksheet, first_row: int, last_row: int, last_col: int) 
     setup.fitToWidth = None
     setup.fitToHeight = None
     setup.scale = math.ceil(MIN_FONT_PT / font * 100)
+    setup.pageOrder = "overThenDown"
     if not ws.print_title_cols:
         ws.print_title_cols = "A:A"

@@ -259,8 +259,9 @@ def newly_trained_rows(d: ReportData) -> Iterator[Row]:
                a.men_to_date, a.women_to_date + a.men_to_date]
     f = d.figures.get("1.2")
     if f is not None:
-        yield ["Total (indicator 1.2)", sum(a.women_period for a in d.newly_trained),
-               sum(a.men_period for a in d.newly_trained), f.period_actual,
+        # "Total": the caption names the indicator ("Total (indicator 1.2)" was cut at the column's edge)
+        yield ["Total", sum(a.women_period for a in d.newly_trained), sum(a.men_period for a in d.newly_trained),
+               f.period_actual,
                sum(a.women_to_date for a in d.newly_trained), sum(a.men_to_date for a in d.newly_trained),
                f.cumulative_actual]
 
@@ -276,7 +277,7 @@ def engagement_type_rows(d: ReportData) -> Iterator[Row]:
         yield [t.type, t.count_period, t.hours_period, t.count_to_date, t.hours_to_date]
     count, hours = d.figures.get("2.1"), d.figures.get("2.3")
     if count is not None and hours is not None:
-        yield ["Total (indicators 2.1, 2.3)", count.period_actual, hours.period_actual, count.cumulative_actual,
+        yield ["Total", count.period_actual, hours.period_actual, count.cumulative_actual,
                hours.cumulative_actual]
 
 

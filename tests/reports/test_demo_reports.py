@@ -220,11 +220,19 @@ def test_cover_ties_the_report_to_the_audit_chain(demo_reports, demo_url):
     assert f"#{head.seq}" in verified.stdout
 
 
+def rows_of_type_total(demo_reports):
+    return calamine_table(demo_reports["odpp"], "Technical support", "EngagementsByType")[1][-1][0]
+
+
 def test_breakdowns_add_up_to_the_engine_totals(demo_reports, demo_url):
     expected = {i["code"]: i for i in progress_json(demo_url, PERIOD)["indicators"]}
     header, rows = calamine_table(demo_reports["odpp"], "Trainings", "NewlyTrained")
     *agencies, total = rows
     assert total[0].startswith("Total")
+    # the total's label is read whole, not cut where its column ends (the caption names the indicators)
+    wb = load_workbook(demo_reports["odpp"])
+    for sheet, label in (("Trainings", total[0]), ("Technical support", rows_of_type_total(demo_reports))):
+        assert len(label) <= wb[sheet].column_dimensions["A"].width, (sheet, label)
     assert total[3] == expected["1.2"]["period_actual"] and total[6] == expected["1.2"]["cumulative_actual"]
     assert sum(r[3] for r in agencies) == total[3] and sum(r[6] for r in agencies) == total[6]
     assert sum(r[1] + r[2] for r in agencies) == total[3]

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from mou_tracker.db.models import User
@@ -109,6 +110,20 @@ def test_libreoffice_converts_every_report_to_pdf(pdfs):
     for expected in ("Portfolio progress report: FY2026 Q4", "Portfolio: FY2026 Q4 (2026-Q3)", "ODPP-HTI-2025",
                      "UG-HTI-2026", "=Uganda: HTI and the ODPP", "Training sessions held"):
         assert expected in portfolio, expected
+
+
+def test_a_list_wider_than_a_page_prints_the_rest_of_its_rows_on_the_next_page(pdfs, demo_reports):
+    """The trainings list is printed over several page widths (its font kept at 8 pt or more): the next page
+    holds the other columns of the same rows (across, then down), so a reader turns one page to finish a row."""
+    _poppler()
+    wb = load_workbook(demo_reports["hti"])
+    assert wb["Trainings"].page_setup.pageOrder == "overThenDown"
+    pages = _pages(pdfs["hti"])
+    first = next(n for n, text in enumerate(pages) if "Trainings to the end" in text)
+    rows_first, rows_next = (re.findall(r"TR-\d{4}-\d{3}", pages[n]) for n in (first, first + 1))
+    assert rows_first and rows_next == rows_first  # the same trainings, by the repeated ID column
+    assert "Title" in pages[first] and "County" not in pages[first]
+    assert "County" in pages[first + 1] and "Title" not in pages[first + 1]
 
 
 @pytest.mark.parametrize("party, fiscal_years", [("hti", {"FY2026"}), ("odpp", {"FY2026/27"})])
