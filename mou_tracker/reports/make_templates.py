@@ -182,7 +182,8 @@ def _cover(ws: Worksheet, pal: Palette) -> None:
     rows = (
         ("Partnership", "{{partnership_name}} ({{partnership_code}}), {{country}}", None),
         ("Parties", "{{parties}}", None),
-        ("Reporting period", "{{period_label}}: {{period}}, {{period_start}} to {{period_end}}", None),
+        ("Reporting period", "{{period_label}}: {{period}}, {{period_start}} to {{period_end}}{{period_progress}}",
+         None),
         ("Fiscal calendar", "{{fiscal_calendar}}", None),
         ("As of", "{{as_of}}", DEFAULT_FORMATS["date"]),
         ("Generated at (UTC)", "{{generated_at}}", DEFAULT_FORMATS["datetime"]),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -102,6 +102,7 @@ class Placeholders:
             "period_label": party.label(p),
             "period_start": Typed(p.start, p.start.isoformat(), DATE_FMT),
             "period_end": Typed(p.end, p.end.isoformat(), DATE_FMT),
+            "period_progress": self.period_progress(),
             "fiscal_calendar": f"{party.code.upper()}: {party.calendar}",
             "as_of": Typed(d.as_of, d.as_of.isoformat(), DATE_FMT) if d.as_of else "none: latest records",
             "as_of_text": as_of_text,
@@ -125,6 +126,18 @@ class Placeholders:
             "sf425_draft": f"{SF425_DRAFT}; cumulative from each award's start to {p.end.isoformat()}.",
             "lock_summary": self.lock_summary(),
         }
+
+    def period_progress(self) -> str:
+        """Whether the quarter had ended on the report's day (its as-of day, else the day it is generated):
+        empty when it had, else what a reader must know of its figures (a partner reading "below target" on
+        a quarter half over would otherwise take it for the quarter's result)."""
+        p = self.data.period
+        day = self.data.as_of or self.generated_at.astimezone(UTC).date()
+        if day >= p.end:
+            return ""
+        if day < p.start:
+            return f" (not begun on {day.isoformat()}: no figure of it is recorded yet)"
+        return f" (in progress on {day.isoformat()}: figures to that day; the quarter ends {p.end.isoformat()})"
 
     def signoff_summary(self) -> str:
         d = self.data

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -25,6 +25,7 @@ from tests.reports.conftest import (
     STATUS,
     assert_tracking_table_matches,
     calamine_table,
+    make_report,
     number_or_none,
     progress_json,
     run,
@@ -337,3 +338,25 @@ def test_same_database_and_arguments_give_the_same_cells(demo_url, tmp_path):
     ("Indicator performance tracking table: FY2026 Q4 (2026-Q3)", 22, 3), ("first\nsecond", 20, 2)])
 def test_a_title_is_wrapped_word_by_word(text, per_line, lines):
     assert wrapped_lines(text, per_line) == lines
+
+
+def test_the_cover_says_when_the_quarter_had_not_ended_on_the_reports_day(demo_url, tmp_path):
+    """A report of a quarter still under way showed "below target" like a final result; the cover now says
+    the quarter is in progress (or not begun) on the report's day: its as-of day, else the day it is made."""
+    def period_cell(*args: str) -> str:
+        out = make_report(demo_url, tmp_path / f"r{len(list(tmp_path.iterdir()))}.xlsx", "hti", *args)
+        cover = {r[0].value: r[1].value for r in load_workbook(out)["Cover"].iter_rows(min_row=4) if r[0].value}
+        return cover["Reporting period"]
+
+    assert period_cell("--period", "2026-Q3", "--as-of", "2026-08-15") == (
+        "FY2026 Q4: 2026-Q3, 2026-07-01 to 2026-09-30 (in progress on 2026-08-15: figures to that day; the quarter "
+        "ends 2026-09-30)")
+    assert period_cell("--period", "2026-Q4", "--as-of", "2026-08-15") == (
+        "FY2027 Q1: 2026-Q4, 2026-10-01 to 2026-12-31 (not begun on 2026-08-15: no figure of it is recorded yet)")
+    # ended by the as-of day, the last day included: no note
+    assert period_cell("--period", "2026-Q3", "--as-of", "2026-09-30") == "FY2026 Q4: 2026-Q3, 2026-07-01 to 2026-09-30"
+    # without --as-of, the day the report is made (UTC)
+    before = datetime.now(UTC).date()
+    text = period_cell("--period", "2099-Q4")
+    assert text in {f"FY2100 Q1: 2099-Q4, 2099-10-01 to 2099-12-31 (not begun on {day}: no figure of it is recorded "
+                    "yet)" for day in (before, datetime.now(UTC).date())}
