@@ -33,7 +33,7 @@ def test_log_of_one_milestone(programme, db_url):
     assert "2025-09-25" in blocks[2].splitlines()[0]  # when, in UTC
 
 
-def test_log_filters_and_errors(programme, db, db_url):
+def test_log_filters_and_errors(programme, db, db_url, tmp_path):
     whole = run(db_url, "audit", "log")
     assert whole.exit_code == 0 and whole.stdout.count("\n#") + 1 == event_count(db)
     trainings = run(db_url, "audit", "log", "--entity", "training")
@@ -43,6 +43,12 @@ def test_log_filters_and_errors(programme, db, db_url):
     assert run(db_url, "audit", "log", "--id", "NOPE").stdout.strip() == "No audit events match."
     bad = run(db_url, "audit", "log", "--entity", "spaceship")
     assert bad.exit_code == 2 and "not a kind of record" in bad.output
+    # an empty --id (a script's unset variable) was read as "every record": the whole trail came out
+    for command in (["log"], ["export", str(tmp_path / "out.xlsx")]):
+        empty = run(db_url, "audit", *command, "--id", " ")
+        assert empty.exit_code == 2 and "--id" in empty.output and "is empty" in empty.output, empty.output
+        assert "created training" not in empty.output
+    assert not (tmp_path / "out.xlsx").exists()
 
 
 def test_entity_kind_spellings():

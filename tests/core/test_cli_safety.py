@@ -230,6 +230,29 @@ def test_urls_that_are_not_usable_databases(home, url):
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
 
 
+@pytest.mark.parametrize("option", ["--db", "--user", "--partnership"])
+def test_a_global_option_given_empty_is_refused_not_read_as_left_out(tmp_path, home, live_db, option):
+    """`mou-tracker --db "$DB" import f.xlsx` with $DB unset imported into the default database (or the one
+    $MOU_TRACKER_DB names); `--user ""` acted as the OS login. An empty value is a usage error now, and nothing
+    is written anywhere."""
+    path, url = live_db
+    default = home / "data" / "mou-tracker" / "mou-tracker.db"
+    assert cli("--db", f"sqlite:///{default}", "init", home=home).returncode == 0
+    before = (digest(path), digest(default))
+    workbook = tmp_path / "t.xlsx"
+    wb = Workbook()
+    wb.active.title = "Trainings"
+    wb.active.append(["Training ID", "Title", "Topic", "Start date", "End date", "County"])
+    wb.active.append(["T1", "A title", "Evidence", "2025-07-01", "2025-07-02", "Kisumu"])
+    wb.save(workbook)
+    args = [option, " "] if option != "--db" else [option, ""]
+    done = cli(*args, "import", str(workbook), home=home, db=url)
+    assert done.returncode == 2 and f"'{option}': is empty" in done.stderr, done.stderr
+    assert (digest(path), digest(default)) == before
+    assert cli("import", str(workbook), home=home, db=url).returncode == 0  # left out: as before
+    assert digest(path) != before[0]
+
+
 def test_a_file_that_is_not_a_database(tmp_path, home):
     fake = tmp_path / "fake.db"
     fake.write_bytes(b"this is not sqlite" * 100)
