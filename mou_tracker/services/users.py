@@ -67,7 +67,9 @@ def add_user(services: Services, name: str, role: str, party: str | None = None,
     if not _NAME.match(name):
         problems.append(Problem("Name", "use a login name: letters, digits and . _ @ - (no spaces), up to 120"))
     party_c = party.strip().lower() if party and party.strip() else None
-    if signatory and party_c is None:
+    if party is not None and party_c is None:  # given empty (a script's unset variable): not "no party"
+        problems.append(Problem("--party", "is empty: give the party's code (hti, odpp), or leave --party out"))
+    elif signatory and party_c is None:
         problems.append(Problem("--signatory", "a signatory signs for a party: give --party too"))
     if signatory and role_c == "evaluator":
         problems.append(Problem("--signatory", "an evaluator cannot be a signatory (evaluators only read)"))

@@ -208,6 +208,9 @@ def test_users_and_roles_from_the_command_line(tmp_path):
     assert run("--db", url, "--user", "boss", "user", "add", "eve", "--role", "evaluator").exit_code == 0
     refused = run("--db", url, "--user", "mallory", "user", "add", "mallory", "--role", "admin")
     assert refused.exit_code == 1 and "only an admin" in refused.stderr
+    # an empty --party (a script's unset variable) was taken for "no party": the user was made without one
+    empty = run("--db", url, "--user", "boss", "user", "add", "bob", "--role", "manager", "--party", "")
+    assert empty.exit_code == 1 and "--party: is empty" in empty.stderr
     listing = run("--db", url, "user", "list").output.splitlines()
     assert [line.split("\t")[:2] for line in listing] == [["boss", "admin"], ["eve", "evaluator"]]
 
