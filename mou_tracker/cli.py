@@ -209,24 +209,27 @@ def default_period(as_of: date | None) -> Any:
     return Quarter.latest_ended(as_of or datetime.now(UTC).date())
 
 
-def _given_or_left_out(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A global option given empty (a script's unset variable: ``--db "$DB"``) is refused: read as left out,
-    it would have opened the default database, acted as the OS login or picked the only partnership."""
-    if value is not None and not value.strip():
-        hint = {"db_option": "give a database URL, or leave --db out for $MOU_TRACKER_DB, else the default database",
-                "user_option": "give a name, or leave --user out for $MOU_TRACKER_USER, else the OS login"}.get(
-            param.name or "", "give a partnership code (`mou-tracker partnership list` shows them)")
-        raise click.BadParameter(f"is empty: {hint}")
-    return value
+def not_empty(hint: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback: an option given empty (a script's unset variable: ``--db "$DB"``) is refused, with
+    ``hint``, rather than read as left out (the default database, the OS login, every record)."""
+    def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise click.BadParameter(f"is empty: {hint}")
+        return value
+
+    return check
 
 
 # Commands -----------------------------------------------------------------------------------------------------
 @click.group(cls=AppGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_option", metavar="URL", callback=_given_or_left_out,
+@click.option("--db", "db_option", metavar="URL", callback=not_empty(
+    "give a database URL, or leave --db out for $MOU_TRACKER_DB, else the default database"),
               help="Database URL (default: $MOU_TRACKER_DB, else a SQLite file in the user data folder).")
-@click.option("--user", "user_option", metavar="NAME", callback=_given_or_left_out,
+@click.option("--user", "user_option", metavar="NAME", callback=not_empty(
+    "give a name, or leave --user out for $MOU_TRACKER_USER, else the OS login"),
               help="Who is acting (default: $MOU_TRACKER_USER, else the OS login). Every change is attributed to it.")
-@click.option("--partnership", metavar="CODE", callback=_given_or_left_out,
+@click.option("--partnership", metavar="CODE", callback=not_empty(
+    "give a partnership code (`mou-tracker partnership list` shows them)"),
               help="Which partnership, when the database holds several.")
 @click.option("--read-only", is_flag=True, help="Without a command: open the UI offering no edit action.")
 @click.option("--as-of", type=DATE, help="Without a command: open the UI on the state at the end of this day.")

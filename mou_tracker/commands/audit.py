@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from mou_tracker.cli import DATE, PERIOD, AppContext, cli, progress_bar
+from mou_tracker.cli import DATE, PERIOD, AppContext, cli, not_empty, progress_bar
 
 
 @cli.group()
@@ -71,17 +71,13 @@ def _entity_kind(value: str | None) -> str | None:
         raise click.BadParameter(str(exc), param_hint="--entity") from exc
 
 
-def _record_ref(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """``--id``: an empty one (a script's unset variable) is refused, not read as "every record"."""
-    if value is not None and not value.strip():
-        raise click.BadParameter("is empty: give the record's reference (e.g. M03, TR-2025-001), or leave --id out "
-                                 "for every record")
-    return value
+#: ``--id`` given empty is refused, not read as "every record"
+RECORD_REF = not_empty("give the record's reference (e.g. M03, TR-2025-001), or leave --id out for every record")
 
 
 @audit.command("log")
 @click.option("--entity", metavar="KIND", help="Only events about this kind of record (milestone, training, ...).")
-@click.option("--id", "ref", metavar="REF", callback=_record_ref, help="Only events about this record: its "
+@click.option("--id", "ref", metavar="REF", callback=RECORD_REF, help="Only events about this record: its "
               "reference (e.g. M03, TR-2025-001) or, with --entity, its numeric id.")
 @click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
 @click.option("--until", type=DATE, help="Only events on or before this day (UTC).")
@@ -109,7 +105,7 @@ def audit_log(app: AppContext, entity: str | None, ref: str | None, since: date 
 @audit.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--entity", metavar="KIND", help="Only events about this kind of record.")
-@click.option("--id", "ref", metavar="REF", callback=_record_ref,
+@click.option("--id", "ref", metavar="REF", callback=RECORD_REF,
               help="Only events about this record (reference, or id with --entity).")
 @click.option("--since", type=DATE, help="Only events on or after this day (UTC).")
 @click.option("--until", type=DATE, help="Only events on or before this day (UTC).")

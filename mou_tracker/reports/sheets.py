@@ -274,9 +274,8 @@ def newly_trained_rows(d: ReportData) -> Iterator[Row]:
     if f is not None:
         # "Total": the caption names the indicator ("Total (indicator 1.2)" was cut at the column's edge)
         yield ["Total", sum(a.women_period for a in d.newly_trained), sum(a.men_period for a in d.newly_trained),
-               f.period_actual,
-               sum(a.women_to_date for a in d.newly_trained), sum(a.men_to_date for a in d.newly_trained),
-               f.cumulative_actual]
+               f.period_actual, sum(a.women_to_date for a in d.newly_trained),
+               sum(a.men_to_date for a in d.newly_trained), f.cumulative_actual]
 
 
 def engagement_rows(d: ReportData) -> Iterator[Row]:

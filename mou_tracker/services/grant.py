@@ -163,7 +163,7 @@ class GrantWrites(ServiceCore):
             g = self._grant_or_problem(uow, grant_code, problems)
             if g is not None and data.get("code"):
                 notes += self._refuse_taken(uow, BudgetLine, "budget_line", "Line code", data["code"], "name",
-                                   scope=BudgetLine.grant_id == g.id, also=problems)
+                                            scope=BudgetLine.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None
             result = uow.create("budget_line", BudgetLine(grant_id=g.id, **data), data["code"], self.partnership_id,
@@ -293,7 +293,7 @@ class GrantWrites(ServiceCore):
             g, data, problems = data_of(uow, values, grant_code, notes)
             if g is not None and data.get("code"):
                 notes += self._refuse_taken(uow, model, kind, label, data["code"], "description",
-                                   scope=model.grant_id == g.id, also=problems)
+                                            scope=model.grant_id == g.id, also=problems)
             raise_problems(problems)
             assert g is not None
             result = uow.create(kind, model(grant_id=g.id, **data), data["code"], self.partnership_id, reason)

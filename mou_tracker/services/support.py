@@ -40,7 +40,7 @@ class SupportWrites(ServiceCore):
         with self.unit_of_work() as uow:
             if data.get("code"):
                 notes += self._refuse_taken(uow, Engagement, "engagement", "Engagement ID", data["code"],
-                                   lambda e: f"{e.type}, {e.date.isoformat()}", also=problems)
+                                            lambda e: f"{e.type}, {e.date.isoformat()}", also=problems)
             raise_problems(problems)
             result = uow.create("engagement", Engagement(partnership_id=self.partnership_id, **data), data["code"],
                                 self.partnership_id, reason)
