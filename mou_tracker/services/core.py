@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mou_tracker.db.engine import Database
@@ -210,8 +210,10 @@ class ServiceCore:
             if uow.nested:
                 return []
             folded = code.casefold()
-            others = sorted(c for c in uow.session.execute(select(model.code).where(where)).scalars()
-                            if c.casefold() == folded)
+            # an ASCII ID is looked up by SQL lower() (exact for ASCII on both engines), not by reading every ID
+            alike = select(model.code).where(where, func.lower(model.code) == code.lower()) if code.isascii() \
+                else select(model.code).where(where)
+            others = sorted(c for c in uow.session.execute(alike).scalars() if c.casefold() == folded)
             return [f"{label}: '{code}' differs from the stored '{other}' only in capitals; IDs are compared "
                     f"exactly, so it is a new {kind.replace('_', ' ')}" for other in others[:1]]
         taken = uow.session.execute(select(model.code).where(where)).scalars()

@@ -95,6 +95,9 @@ def test_adding_an_id_that_differs_from_a_stored_one_only_in_capitals_says_so(se
     assert made.notes == ["Training ID: 'tr-1' differs from the stored 'TR-1' only in capitals; IDs are compared "
                           "exactly, so it is a new training"]
     assert services.create_training(training("TR-2")).notes == []
+    services.create_training(training("SÉMINAIRE-1"))  # letters beyond ASCII fold too (SQLite's lower() does not)
+    assert "'séminaire-1' differs from the stored 'SÉMINAIRE-1'" in services.create_training(
+        training("séminaire-1")).notes[0]
     services.create_engagement(engagement("TS-1", date(2026, 8, 3)))
     assert services.create_engagement(engagement("ts-1", date(2026, 8, 4))).notes[0].startswith(
         "Engagement ID: 'ts-1' differs from the stored 'TS-1' only in capitals")
@@ -113,7 +116,8 @@ def test_adding_an_id_that_differs_from_a_stored_one_only_in_capitals_says_so(se
         "Indicator code: 'X1' differs from the stored 'x1' only in capitals; IDs are compared exactly, so it is a new "
         "indicator"]
     with db.reading() as s:
-        assert sorted(s.execute(select(Training.code)).scalars()) == ["TR-1", "TR-2", "tr-1"]
+        assert sorted(s.execute(select(Training.code)).scalars()) == ["SÉMINAIRE-1", "TR-1", "TR-2", "séminaire-1",
+                                                                      "tr-1"]
 
 
 def test_an_id_without_a_number_gets_no_suggestion(services, db):
