@@ -195,20 +195,29 @@ class GrantWrites(ServiceCore):
         data["amount_grant"] = converted(data, g.currency, problems) if g is not None else None
         return g, data, problems
 
+    @staticmethod
+    def _refuse_taken_disbursement_reference(uow: UnitOfWork, g: Grant, reference: str | None,
+                                             own_id: int | None = None) -> None:
+        """A disbursement's Reference, when given, is unique within its grant: adding or editing one into a
+        reference another disbursement holds is refused, naming that one (an import matches them by it)."""
+        if not reference:
+            return
+        same = uow.session.execute(select(Disbursement).where(
+            Disbursement.grant_id == g.id, Disbursement.reference == reference)).scalars()
+        taken = next((x for x in same if x.id != own_id), None)
+        if taken is not None:
+            raise AlreadyExists(Problem("Reference", f"disbursement {reference} already exists ({taken.date}, "
+                                                     f"{taken.amount} {taken.currency}); open it to change it"),
+                                kind="disbursement", code=reference)
+
     def create_disbursement(self, values: Mapping[str, Any], grant_code: str | None = None,
                             reason: Reason | None = None) -> SaveResult:
         """Record a tranche received. Its Reference, when given, is unique within the grant."""
         notes: list[str] = []
         with self.unit_of_work() as uow:
             g, data, problems = self._disbursement_data(uow, values, grant_code, notes)
-            if g is not None and data.get("reference"):
-                taken = uow.session.execute(select(Disbursement).where(
-                    Disbursement.grant_id == g.id, Disbursement.reference == data["reference"])).scalar()
-                if taken is not None:
-                    raise AlreadyExists(Problem("Reference", f"disbursement {data['reference']} already exists "
-                                                             f"({taken.date}, {taken.amount} {taken.currency}); "
-                                                             "open it to change it"),
-                                        kind="disbursement", code=data["reference"])
+            if g is not None:
+                self._refuse_taken_disbursement_reference(uow, g, data.get("reference"))
             raise_problems(problems)
             assert g is not None
             ref = data.get("reference") or data["date"].isoformat()
@@ -226,6 +235,8 @@ class GrantWrites(ServiceCore):
             if d is None or grant is None or grant.partnership_id != self.partnership_id:
                 raise NotFound(f"no disbursement {disbursement_id}")
             g, data, problems = self._disbursement_data(uow, values, grant_code or grant.code, notes)
+            if g is not None:
+                self._refuse_taken_disbursement_reference(uow, g, data.get("reference"), d.id)
             raise_problems(problems)
             ref = data.get("reference") or data["date"].isoformat()
             result = uow.update("disbursement", d, data, ref, self.partnership_id, reason)

@@ -156,6 +156,30 @@ def test_disbursement_can_be_deleted_with_a_reason(services, db):
         assert s.execute(select(Disbursement)).first() is None
 
 
+def test_a_disbursement_edited_to_another_ones_reference_is_refused(services, db):
+    """A Reference is unique within the grant: adding a second TRANCHE-1 was refused, but editing TRANCHE-2 into
+    TRANCHE-1 saved it, and the grant then held two (an import matches disbursements by their reference)."""
+    _grant(services)
+    first = services.create_disbursement({"date": date(2025, 6, 1), "amount": "300000", "currency": "USD",
+                                          "reference": "TRANCHE-1"})
+    second = services.create_disbursement({"date": date(2025, 12, 1), "amount": "200000", "currency": "USD",
+                                           "reference": "TRANCHE-2"})
+    before = table_counts(db)
+    with pytest.raises(AlreadyExists, match="disbursement TRANCHE-1 already exists .2025-06-01"):
+        services.update_disbursement(second.obj.id, {"date": date(2025, 12, 1), "amount": "200000",
+                                                     "currency": "USD", "reference": "TRANCHE-1"})
+    assert table_counts(db) == before
+    with db.reading() as s:
+        assert sorted(s.execute(select(Disbursement.reference)).scalars()) == ["TRANCHE-1", "TRANCHE-2"]
+    # its own reference, kept or changed to a free one, is no conflict
+    services.update_disbursement(first.obj.id, {"date": date(2025, 6, 2), "amount": "300000", "currency": "USD",
+                                                "reference": "TRANCHE-1"})
+    services.update_disbursement(second.obj.id, {"date": date(2025, 12, 1), "amount": "200000", "currency": "USD",
+                                                 "reference": "TRANCHE-2B"})
+    with db.reading() as s:
+        assert sorted(s.execute(select(Disbursement.reference)).scalars()) == ["TRANCHE-1", "TRANCHE-2B"]
+
+
 # People ---------------------------------------------------------------------------------------------------------
 def test_adding_a_person_already_on_the_training_is_refused_and_blanks_nothing(services, db):
     services.create_training(training("T1"))
