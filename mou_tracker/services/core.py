@@ -194,6 +194,20 @@ class ServiceCore:
             raise NotFound(f"no {kind.replace('_', ' ')} '{code}'")
         return obj
 
+    @staticmethod
+    def _refuse_taken_reference(uow: UnitOfWork, model: Any, kind: str, scope: Any, reference: str | None,
+                                describe: Callable[[Any], str], own_id: int | None = None) -> None:
+        """A record told apart by an optional Reference (a disbursement in its grant, a development in its
+        partnership): adding one, or editing one into a reference another record in ``scope`` holds, is
+        refused, naming that record (``describe``)."""
+        if not reference:
+            return
+        same = uow.session.execute(select(model).where(scope, model.reference == reference)).scalars()
+        taken = next((x for x in same if x.id != own_id), None)
+        if taken is not None:
+            raise AlreadyExists(Problem("Reference", f"{kind} {reference} already exists ({describe(taken)}); open "
+                                                     "it to change it"), kind=kind, code=reference)
+
     def _refuse_taken(self, uow: UnitOfWork, model: Any, kind: str, label: str, code: str,
                       name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None,
                       also: list[Problem] | None = None) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mou_tracker.db.models import Baseline, BudgetLine, Commitment, Development, Grant, Narrative
 from mou_tracker.domain.periods import Quarter
-from mou_tracker.errors import AlreadyExists, NotFound, Problem, ValidationError
+from mou_tracker.errors import NotFound, Problem, ValidationError
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.core import raise_problems
 from mou_tracker.services.fields import parse_fields
@@ -135,15 +135,10 @@ class FunderWrites(GrantWrites):
             raise NotFound(f"no development {development_id}")
         return d
 
-    def _refuse_taken_reference(self, uow: UnitOfWork, reference: str | None, own_id: int | None = None) -> None:
-        if not reference:
-            return
-        taken = uow.session.execute(select(Development).where(Development.partnership_id == self.partnership_id,
-                                                              Development.reference == reference)).scalar()
-        if taken is not None and taken.id != own_id:
-            raise AlreadyExists(Problem("Reference", f"development {reference} already exists ({taken.date}, "
-                                                     f"{taken.category}); open it to change it"),
-                                kind="development", code=reference)
+    def _refuse_taken_development_reference(self, uow: UnitOfWork, reference: str | None,
+                                            own_id: int | None = None) -> None:
+        self._refuse_taken_reference(uow, Development, "development", Development.partnership_id == self.partnership_id,
+                                     reference, lambda x: f"{x.date}, {x.category}", own_id)
 
     def create_development(self, values: Mapping[str, Any], reason: Reason | None = None) -> SaveResult:
         """Log a significant development (Risk, Opportunity, Delay, Change in context, Other). Its Reference,
@@ -151,7 +146,7 @@ class FunderWrites(GrantWrites):
         notes: list[str] = []
         data, problems = parse_fields(DEVELOPMENT_FIELDS, dict(values), notes=notes)
         with self.unit_of_work() as uow:
-            self._refuse_taken_reference(uow, data.get("reference"))
+            self._refuse_taken_development_reference(uow, data.get("reference"))
             raise_problems(problems)
             d = Development(partnership_id=self.partnership_id, **data)
             result = uow.create("development", d, _development_ref(d), self.partnership_id, reason)
@@ -165,7 +160,7 @@ class FunderWrites(GrantWrites):
         data, problems = parse_fields(DEVELOPMENT_FIELDS, dict(values), notes=notes)
         with self.unit_of_work() as uow:
             d = self._development(uow, development_id)
-            self._refuse_taken_reference(uow, data.get("reference"), d.id)
+            self._refuse_taken_development_reference(uow, data.get("reference"), d.id)
             raise_problems(problems)
             ref = data.get("reference") or f"{data['date'].isoformat()} {data['category']}"
             result = uow.update("development", d, data, ref, self.partnership_id, reason)

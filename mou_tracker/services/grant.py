@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from mou_tracker.db.models import BudgetLine, Disbursement, Engagement, Expenditure, Grant, Training
 from mou_tracker.domain import codes
 from mou_tracker.domain.money import convert
-from mou_tracker.errors import AlreadyExists, NotFound, Problem
+from mou_tracker.errors import NotFound, Problem
 from mou_tracker.services.audit import Reason
 from mou_tracker.services.core import ServiceCore, raise_problems
 from mou_tracker.services.fields import TOO_LARGE, parse_fields
@@ -195,20 +195,12 @@ class GrantWrites(ServiceCore):
         data["amount_grant"] = converted(data, g.currency, problems) if g is not None else None
         return g, data, problems
 
-    @staticmethod
-    def _refuse_taken_disbursement_reference(uow: UnitOfWork, g: Grant, reference: str | None,
+    def _refuse_taken_disbursement_reference(self, uow: UnitOfWork, g: Grant, reference: str | None,
                                              own_id: int | None = None) -> None:
-        """A disbursement's Reference, when given, is unique within its grant: adding or editing one into a
-        reference another disbursement holds is refused, naming that one (an import matches them by it)."""
-        if not reference:
-            return
-        same = uow.session.execute(select(Disbursement).where(
-            Disbursement.grant_id == g.id, Disbursement.reference == reference)).scalars()
-        taken = next((x for x in same if x.id != own_id), None)
-        if taken is not None:
-            raise AlreadyExists(Problem("Reference", f"disbursement {reference} already exists ({taken.date}, "
-                                                     f"{taken.amount} {taken.currency}); open it to change it"),
-                                kind="disbursement", code=reference)
+        """A disbursement's Reference is unique within its grant, on an add as on an edit (an import matches
+        disbursements by it)."""
+        self._refuse_taken_reference(uow, Disbursement, "disbursement", Disbursement.grant_id == g.id, reference,
+                                     lambda x: f"{x.date}, {x.amount} {x.currency}", own_id)
 
     def create_disbursement(self, values: Mapping[str, Any], grant_code: str | None = None,
                             reason: Reason | None = None) -> SaveResult:
