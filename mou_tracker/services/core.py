@@ -196,17 +196,32 @@ class ServiceCore:
 
     @staticmethod
     def _refuse_taken_reference(uow: UnitOfWork, model: Any, kind: str, scope: Any, reference: str | None,
-                                describe: Callable[[Any], str], own_id: int | None = None) -> None:
+                                describe: Callable[[Any], str], own: Any = None) -> list[str]:
         """A record told apart by an optional Reference (a disbursement in its grant, a development in its
-        partnership): adding one, or editing one into a reference another record in ``scope`` holds, is
-        refused, naming that record (``describe``)."""
+        partnership): adding one, or editing one (``own``) into a reference another record in ``scope`` holds, is
+        refused, naming that record (``describe``).
+
+        Returns the notes for the save: a new reference that differs from another record's only in capitals
+        (references are compared exactly, as IDs are) is said, as for IDs, on a form, a command and an import
+        row alike (an import matches disbursements by reference)."""
         if not reference:
-            return
+            return []
+        own_id = getattr(own, "id", None)
         same = uow.session.execute(select(model).where(scope, model.reference == reference)).scalars()
         taken = next((x for x in same if x.id != own_id), None)
         if taken is not None:
             raise AlreadyExists(Problem("Reference", f"{kind} {reference} already exists ({describe(taken)}); open "
                                                      "it to change it"), kind=kind, code=reference)
+        if own is not None and own.reference == reference:
+            return []  # kept as it was: said when it was given
+        folded = reference.casefold()
+        alike = select(model.id, model.reference).where(scope, model.reference.is_not(None))
+        if reference.isascii():
+            alike = alike.where(func.lower(model.reference) == reference.lower())
+        others = sorted(r for i, r in uow.session.execute(alike).all()
+                        if i != own_id and r != reference and r.casefold() == folded)
+        return [f"Reference: '{reference}' differs from the stored '{other}' only in capitals; references are "
+                f"compared exactly, so it is another {kind}" for other in others[:1]]
 
     def _refuse_taken(self, uow: UnitOfWork, model: Any, kind: str, label: str, code: str,
                       name_attr: str | Callable[[Any], str | None] = "title", scope: Any = None,

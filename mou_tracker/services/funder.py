@@ -136,9 +136,10 @@ class FunderWrites(GrantWrites):
         return d
 
     def _refuse_taken_development_reference(self, uow: UnitOfWork, reference: str | None,
-                                            own_id: int | None = None) -> None:
-        self._refuse_taken_reference(uow, Development, "development", Development.partnership_id == self.partnership_id,
-                                     reference, lambda x: f"{x.date}, {x.category}", own_id)
+                                            own: Development | None = None) -> list[str]:
+        return self._refuse_taken_reference(uow, Development, "development",
+                                            Development.partnership_id == self.partnership_id, reference,
+                                            lambda x: f"{x.date}, {x.category}", own)
 
     def create_development(self, values: Mapping[str, Any], reason: Reason | None = None) -> SaveResult:
         """Log a significant development (Risk, Opportunity, Delay, Change in context, Other). Its Reference,
@@ -146,7 +147,7 @@ class FunderWrites(GrantWrites):
         notes: list[str] = []
         data, problems = parse_fields(DEVELOPMENT_FIELDS, dict(values), notes=notes)
         with self.unit_of_work() as uow:
-            self._refuse_taken_development_reference(uow, data.get("reference"))
+            notes += self._refuse_taken_development_reference(uow, data.get("reference"))
             raise_problems(problems)
             d = Development(partnership_id=self.partnership_id, **data)
             result = uow.create("development", d, _development_ref(d), self.partnership_id, reason)
@@ -160,7 +161,7 @@ class FunderWrites(GrantWrites):
         data, problems = parse_fields(DEVELOPMENT_FIELDS, dict(values), notes=notes)
         with self.unit_of_work() as uow:
             d = self._development(uow, development_id)
-            self._refuse_taken_development_reference(uow, data.get("reference"), d.id)
+            notes += self._refuse_taken_development_reference(uow, data.get("reference"), d)
             raise_problems(problems)
             ref = data.get("reference") or f"{data['date'].isoformat()} {data['category']}"
             result = uow.update("development", d, data, ref, self.partnership_id, reason)

@@ -196,11 +196,11 @@ class GrantWrites(ServiceCore):
         return g, data, problems
 
     def _refuse_taken_disbursement_reference(self, uow: UnitOfWork, g: Grant, reference: str | None,
-                                             own_id: int | None = None) -> None:
+                                             own: Disbursement | None = None) -> list[str]:
         """A disbursement's Reference is unique within its grant, on an add as on an edit (an import matches
         disbursements by it)."""
-        self._refuse_taken_reference(uow, Disbursement, "disbursement", Disbursement.grant_id == g.id, reference,
-                                     lambda x: f"{x.date}, {x.amount} {x.currency}", own_id)
+        return self._refuse_taken_reference(uow, Disbursement, "disbursement", Disbursement.grant_id == g.id,
+                                            reference, lambda x: f"{x.date}, {x.amount} {x.currency}", own)
 
     def create_disbursement(self, values: Mapping[str, Any], grant_code: str | None = None,
                             reason: Reason | None = None) -> SaveResult:
@@ -209,7 +209,7 @@ class GrantWrites(ServiceCore):
         with self.unit_of_work() as uow:
             g, data, problems = self._disbursement_data(uow, values, grant_code, notes)
             if g is not None:
-                self._refuse_taken_disbursement_reference(uow, g, data.get("reference"))
+                notes += self._refuse_taken_disbursement_reference(uow, g, data.get("reference"))
             raise_problems(problems)
             assert g is not None
             ref = data.get("reference") or data["date"].isoformat()
@@ -228,7 +228,7 @@ class GrantWrites(ServiceCore):
                 raise NotFound(f"no disbursement {disbursement_id}")
             g, data, problems = self._disbursement_data(uow, values, grant_code or grant.code, notes)
             if g is not None:
-                self._refuse_taken_disbursement_reference(uow, g, data.get("reference"), d.id)
+                notes += self._refuse_taken_disbursement_reference(uow, g, data.get("reference"), d)
             raise_problems(problems)
             ref = data.get("reference") or data["date"].isoformat()
             result = uow.update("disbursement", d, data, ref, self.partnership_id, reason)

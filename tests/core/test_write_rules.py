@@ -180,6 +180,37 @@ def test_a_disbursement_edited_to_another_ones_reference_is_refused(services, db
         assert sorted(s.execute(select(Disbursement.reference)).scalars()) == ["TRANCHE-1", "TRANCHE-2B"]
 
 
+def _tranche(day, reference, amount="1"):
+    return {"date": day, "amount": amount, "currency": "USD", "reference": reference}
+
+
+def test_a_reference_differing_from_another_only_in_capitals_saves_with_a_note(services, db):
+    """References are compared exactly, as IDs are: 'tranche-1' beside 'TRANCHE-1' is another disbursement (and
+    another development), saved as before, but no longer silently."""
+    _grant(services)
+    services.create_disbursement(_tranche(date(2025, 6, 1), "TRANCHE-1", "300000"))
+    made = services.create_disbursement(_tranche(date(2025, 12, 1), "tranche-1", "200000"))
+    assert made.notes == ["Reference: 'tranche-1' differs from the stored 'TRANCHE-1' only in capitals; references "
+                          "are compared exactly, so it is another disbursement"]
+    # an edit that keeps its reference says nothing again; one that moves to a capitals variant does
+    assert services.update_disbursement(made.obj.id, _tranche(date(2025, 12, 2), "tranche-1", "200000")).notes == []
+    third = services.create_disbursement(_tranche(date(2026, 3, 1), "T-3"))
+    moved = services.update_disbursement(third.obj.id, _tranche(date(2026, 3, 1), "Tranche-1"))
+    assert moved.notes == ["Reference: 'Tranche-1' differs from the stored 'TRANCHE-1' only in capitals; references "
+                           "are compared exactly, so it is another disbursement"]
+    assert services.create_disbursement(_tranche(date(2026, 4, 1), "T-4")).notes == []
+    with db.reading() as s:
+        assert sorted(s.execute(select(Disbursement.reference)).scalars()) == ["T-4", "TRANCHE-1", "Tranche-1",
+                                                                                "tranche-1"]
+
+    services.create_development({"date": date(2025, 8, 20), "category": "Risk", "text": "Court recess",
+                                 "reference": "RISK-Ä1"})
+    dev = services.create_development({"date": date(2025, 8, 21), "category": "Risk", "text": "Recess again",
+                                       "reference": "risk-ä1"})
+    assert dev.notes == ["Reference: 'risk-ä1' differs from the stored 'RISK-Ä1' only in capitals; references are "
+                         "compared exactly, so it is another development"]
+
+
 # People ---------------------------------------------------------------------------------------------------------
 def test_adding_a_person_already_on_the_training_is_refused_and_blanks_nothing(services, db):
     services.create_training(training("T1"))

@@ -286,6 +286,23 @@ def test_disbursements_without_a_reference_are_matched_by_date_amount_and_curren
         "disbursement a Reference to tell them apart"]
 
 
+def test_a_disbursement_reference_differing_only_in_capitals_is_noted_on_its_row(services, db, tmp_path):
+    """A row is matched to a disbursement by its Reference, exactly: 'tranche-1' is a new disbursement beside
+    TRANCHE-1, which the dry run and the import now say, naming the cell."""
+    sheets = {k: sample_sheets()[k] for k in ("Grant", "Disbursements")}
+    import_workbook(services, write_book(tmp_path / "v1.xlsx", sheets))
+    sheets["Disbursements"].append({"Date": date(2025, 9, 1), "Amount": 5, "Currency": "USD",
+                                    "Reference": "tranche-1"})
+    note = ("Disbursements!A4: Reference: 'tranche-1' differs from the stored 'TRANCHE-1' only in capitals; "
+            "references are compared exactly, so it is another disbursement")
+    dry = import_workbook(services, write_book(tmp_path / "v2.xlsx", sheets), dry_run=True)
+    assert note in dry.notes and count(db, Disbursement) == 2
+    done = import_workbook(services, write_book(tmp_path / "v2.xlsx", sheets))
+    assert note in done.notes and done.sheet("Disbursements").new == 1 and count(db, Disbursement) == 3
+    again = import_workbook(services, write_book(tmp_path / "v2.xlsx", sheets))
+    assert again.sheet("Disbursements").unchanged == 3 and not any("capitals" in n for n in again.notes)
+
+
 def test_money_rows_need_an_unambiguous_grant(services, db, tmp_path):
     sheets = sample_sheets()
     no_grant = import_workbook(services, write_book(tmp_path / "a.xlsx", {"Budget": sheets["Budget"]}))
