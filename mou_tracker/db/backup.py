@@ -7,6 +7,7 @@ PostgreSQL: ``pg_dump`` (custom format, restore with ``pg_restore``) runs in one
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -60,5 +61,17 @@ def _pg_dump(db: Database, out: Path) -> None:
             args += ["--host", str(value)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
-        raise DatabaseProblem(f"pg_dump failed: {detail}")
+        raise DatabaseProblem(f"pg_dump failed: {pg_dump_reason(done.stderr, done.returncode)}; no backup was written")
+
+
+def pg_dump_reason(stderr: str, returncode: int) -> str:
+    """pg_dump's reason for failing, in one line and without the SQL it ran (its last line is often
+    ``detail: Query was: SELECT ...``, and no message may echo SQL text)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line and "Query was" not in line]
+    if not errors:
+        errors = [line for line in lines if "Query was" not in line and "detail:" not in line]
+    if not errors:
+        return f"exit {returncode}"
+    reason = re.sub(r"^pg_dump:\s*(error:\s*)?", "", errors[0])
+    return re.sub(r"^query failed:\s*(ERROR:\s*)?", "", reason)

@@ -166,3 +166,26 @@ def test_verify_warns_when_connected_as_the_owner_or_a_superuser(programme, db, 
     assert "superuser" in " ".join(verify_chain(db).warnings)  # the tests' own login
     admin_warnings = verify_chain(pg_logins["mou_admin"]).warnings
     assert len(admin_warnings) == 1 and "owns the audit table" in admin_warnings[0]
+
+
+def test_an_evaluator_backs_up_the_database_but_cannot_move_a_sequence(programme, db, pg_logins, tmp_path):
+    """An evaluator reads everything, so may take a copy to verify independently: pg_dump also reads each
+    sequence's position, which evaluators were refused (and the refusal quoted pg_dump's SQL). Reading a
+    sequence does not let them draw from it."""
+    from click.testing import CliRunner
+
+    from mou_tracker.cli import cli
+
+    evaluator = pg_logins["mou_evaluator"]
+    out = CliRunner().invoke(cli, ["--db", evaluator.url, "db", "backup", str(tmp_path / "copy.dump")])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "copy.dump").stat().st_size > 1000
+    assert "permission denied" in refused(evaluator, "SELECT nextval('training_id_seq')")
+
+    # a backup pg_dump cannot make says why in one line, without the SQL it ran
+    raw_sql(db, "REVOKE SELECT ON SEQUENCE training_id_seq FROM mou_evaluator")
+    out = CliRunner().invoke(cli, ["--db", evaluator.url, "db", "backup", str(tmp_path / "again.dump")])
+    assert out.exit_code == 1
+    assert out.output.strip() == ("error: pg_dump failed: permission denied for sequence training_id_seq; no backup "
+                                  "was written")
+    assert not (tmp_path / "again.dump").exists()
