@@ -47,8 +47,10 @@ MAX_RECORD_FINDINGS = 200
 NEAR = 3
 #: an anchor must be at least 64 bits of the hash: 8 hex digits (32 bits) can be forged by trying
 MIN_ANCHOR_DIGITS = 16
-#: the indexed expression an event is found by its hash through (migration 0008): the first 16 hex digits
-HASH_PREFIX = "substr(hash, 1, 16)"
+#: an event is found by its hash through an index on its first 16 hex digits (migration 0008); an anchor is at
+#: least that long
+HASH_PREFIX_DIGITS = 16
+HASH_PREFIX = f"substr(hash, 1, {HASH_PREFIX_DIGITS})"
 HEX_RE = re.compile(r"^[0-9a-f]{16,64}$")
 PROGRESS_EVERY = 20_000
 #: from how many events the chain walk runs in a second process
@@ -143,7 +145,7 @@ class _Lookup:
         # by the indexed prefix alone: with ``AND hash = :h`` SQLite would substitute the constant into the
         # prefix expression and scan the table
         found = self.conn.execute(text(f"SELECT seq, hash FROM audit_event WHERE {HASH_PREFIX} = :p ORDER BY seq"),
-                                  {"p": value[:16]}).all()
+                                  {"p": value[:HASH_PREFIX_DIGITS]}).all()
         return next((seq for seq, stored in found if stored == value), None)
 
     def event(self, seq: int) -> tuple[dict[str, Any], str] | None:
@@ -581,7 +583,7 @@ def signature_findings(conn: Connection) -> list[Finding]:
 def _anchor_finding(conn: Connection, anchor: str) -> tuple[int | None, Finding | None]:
     rows = conn.execute(text(f"SELECT seq FROM audit_event WHERE {HASH_PREFIX} = :p AND hash >= :lo AND hash < :hi "
                              "ORDER BY seq LIMIT 2"),
-                        {"p": anchor[:MIN_ANCHOR_DIGITS], "lo": anchor, "hi": anchor + "g"}).scalars().all()
+                        {"p": anchor[:HASH_PREFIX_DIGITS], "lo": anchor, "hi": anchor + "g"}).scalars().all()
     if len(rows) == 1:
         return rows[0], None
     if len(rows) > 1:
