@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -107,3 +108,21 @@ def forge_event(db: Database, seq: int, prev_hash: str, **fields: Any) -> str:
 def hash_of(db: Database, seq: int) -> str:
     with db.reading() as s:
         return s.execute(select(AuditEvent.hash).where(AuditEvent.seq == seq)).scalar_one()
+
+
+@pytest.fixture
+def pg_logins(backend, db_url, request):
+    """Logins that are members of the migration's group roles (what a deployment creates)."""
+    if backend != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    server = request.getfixturevalue("pg_server")
+    database = db_url.rsplit("/", 1)[1]
+    suffix = uuid.uuid4().hex[:8]
+    logins = {}
+    for group in ("mou_manager", "mou_evaluator", "mou_admin"):
+        name = f"{group.split('_')[1]}_{suffix}"
+        server.admin(f"CREATE ROLE {name} LOGIN IN ROLE {group}")
+        logins[group] = Database(server.url(database, user=name))
+    yield logins
+    for login in logins.values():
+        login.dispose()

@@ -3,8 +3,6 @@ PostgreSQL a role layout in which the application's login cannot rewrite history
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -92,24 +90,6 @@ def test_a_batch_rebuild_of_the_event_table_loses_the_guards_and_verify_says_so(
 
 
 # PostgreSQL roles ---------------------------------------------------------------------------------------------------
-@pytest.fixture
-def pg_logins(backend, db_url, request):
-    """Logins that are members of the migration's group roles (what a deployment creates)."""
-    if backend != "postgresql":
-        pytest.skip("roles are PostgreSQL's")
-    server = request.getfixturevalue("pg_server")
-    database = db_url.rsplit("/", 1)[1]
-    suffix = uuid.uuid4().hex[:8]
-    logins = {}
-    for group in ("mou_manager", "mou_evaluator", "mou_admin"):
-        name = f"{group.split('_')[1]}_{suffix}"
-        server.admin(f"CREATE ROLE {name} LOGIN IN ROLE {group}")
-        logins[group] = Database(server.url(database, user=name))
-    yield logins
-    for login in logins.values():
-        login.dispose()
-
-
 def test_migration_lays_out_the_roles(programme, db, backend):
     if backend != "postgresql":
         pytest.skip("roles are PostgreSQL's")

@@ -4,8 +4,6 @@ the lookups by hash (an anchor, the walk of a tampered chain) go through the new
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -105,37 +103,25 @@ def test_a_removed_event_is_still_found_out_of_place(programme, db):
         [p.message for p in result.problems]
 
 
-def test_the_dba_migrates_a_deployed_trail_as_a_member_of_mou_admin(programme, db, backend, request):
+def test_the_dba_migrates_a_deployed_trail_as_a_member_of_mou_admin(programme, db, pg_logins):
     """What a PostgreSQL deployment does (README): `init` by a superuser, then schema upgrades by a DBA whose
     login is a member of mou_admin, not a superuser. The DBA could not even read the schema version (0003 left
     alembic_version to the login that ran init; 0009 hands it to mou_admin). A manager may not migrate."""
-    if backend != "postgresql":
-        pytest.skip("roles are PostgreSQL's")
-    from mou_tracker.db.engine import Database
     from mou_tracker.errors import DatabaseProblem
 
-    server = request.getfixturevalue("pg_server")
-    name = db.url.rsplit("/", 1)[1]
-    suffix = uuid.uuid4().hex[:8]
-    server.admin(f"CREATE ROLE dba_{suffix} LOGIN IN ROLE mou_admin")
-    server.admin(f"CREATE ROLE clerk_{suffix} LOGIN IN ROLE mou_manager")
-    dba, clerk = Database(server.url(name, user=f"dba_{suffix}")), Database(server.url(name, user=f"clerk_{suffix}"))
+    dba, clerk = pg_logins["mou_admin"], pg_logins["mou_manager"]
     before = _events(db)
-    try:
-        downgrade_to(dba, "0007")
-        assert current_revision(db) == "0007"
-        with pytest.raises(DatabaseProblem, match="needs a schema upgrade"):
-            upgrade_to_head(clerk)
-        assert current_revision(db) == "0007"
-        upgrade_to_head(dba)
-        assert current_revision(db) == head_revision()
-        assert "ix_audit_event_hash_prefix" in _hash_indexes(db)[1]
-        assert _events(db) == before
-        with db.engine.connect() as conn:
-            assert guard_problems(conn) == []
-            assert conn.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'alembic_version'")
-                                ).scalar() == "mou_admin"
-        assert verify_chain(db).ok
-    finally:
-        dba.dispose()
-        clerk.dispose()
+    downgrade_to(dba, "0007")
+    assert current_revision(db) == "0007"
+    with pytest.raises(DatabaseProblem, match="needs a schema upgrade"):
+        upgrade_to_head(clerk)
+    assert current_revision(db) == "0007"
+    upgrade_to_head(dba)
+    assert current_revision(db) == head_revision()
+    assert "ix_audit_event_hash_prefix" in _hash_indexes(db)[1]
+    assert _events(db) == before
+    with db.engine.connect() as conn:
+        assert guard_problems(conn) == []
+        assert conn.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'alembic_version'")
+                            ).scalar() == "mou_admin"
+    assert verify_chain(db).ok
