@@ -20,7 +20,6 @@ from mou_tracker.services.users import add_user, list_users, set_key
 from mou_tracker.services.verify import normalise_anchor, verify_chain
 from tests.audit.conftest import raw_sql
 from tests.audit.signers import make_key
-from tests.audit.test_guards import pg_logins  # noqa: F401 - a fixture
 from tests.audit.test_guards import refused as refused_sql
 from tests.helpers import as_user, training
 
